@@ -1,0 +1,3 @@
+from parley.cli.main import main
+
+raise SystemExit(main())

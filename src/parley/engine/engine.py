@@ -1,0 +1,269 @@
+"""The transport-free API every front door (stdio server, CLI, later HTTP) drives."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+import attrs
+
+from parley.config import Settings
+from parley.engine.authorize import Authorizer
+from parley.engine.messages import ImageBlock, Message, TextBlock, message_to_dict
+from parley.engine.permissions import ApprovalPort
+from parley.engine.profiles import BUILTIN_PROFILES, Profile
+from parley.engine.rules import Rule, parse_rules
+from parley.engine.session import Listener, RunningTurn, Session
+from parley.engine.turn import run_turn
+from parley.protocol import types as wire
+from parley.protocol.codec import structure, unstructure
+from parley.protocol.errors import ErrorCode, ParleyError
+from parley.providers import registry
+from parley.store.base import Store
+from parley.store.records import SessionRecord
+from parley.tools.registry import ToolRegistry
+
+log = logging.getLogger(__name__)
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{uuid.uuid4().hex[:20]}"
+
+
+def session_info(session: Session | None, record: SessionRecord) -> wire.SessionInfo:
+    totals = record.totals
+    return wire.SessionInfo(
+        session_id=record.session_id,
+        cwd=record.cwd,
+        profile=record.profile,
+        provider=record.provider,
+        model=record.model,
+        permission_mode=record.permission_mode,  # type: ignore[arg-type]
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        title=record.title,
+        tags=list(record.tags),
+        turn_count=record.turn_count,
+        last_seq=record.last_seq,
+        usage=wire.Usage(
+            totals.input_tokens,
+            totals.output_tokens,
+            totals.cache_read_tokens,
+            totals.cache_write_tokens,
+            totals.cost_usd,
+        ),
+        running_turn_id=session.running.turn_id if session and session.running else None,
+        forked_from=record.forked_from,
+    )
+
+
+def prompt_message(prompt: str | Sequence[wire.ContentBlock]) -> Message:
+    if isinstance(prompt, str):
+        return Message("user", (TextBlock(prompt),))
+    blocks = tuple(
+        TextBlock(b.text) if isinstance(b, wire.TextContent) else ImageBlock(b.mime_type, b.data)
+        for b in prompt
+    )
+    return Message("user", blocks)
+
+
+class Engine:
+    def __init__(self, settings: Settings, store: Store, listener: Listener) -> None:
+        self.settings = settings
+        self.store = store
+        self.listener = listener
+        self.sessions: dict[str, Session] = {}
+        self.rules: list[Rule] = parse_rules(
+            settings.rules, settings.sources.get("rules", "config")
+        )
+
+    # --- sessions ----------------------------------------------------------------------------
+
+    def profile(self, name: str) -> Profile:
+        profile = BUILTIN_PROFILES.get(name)
+        if profile is None:
+            raise ParleyError(
+                ErrorCode.PROFILE_NOT_FOUND,
+                f"no profile named {name!r}; available: {', '.join(BUILTIN_PROFILES)}",
+            )
+        return profile
+
+    def profiles(self) -> list[Profile]:
+        return list(BUILTIN_PROFILES.values())
+
+    def create_session(self, params: wire.SessionCreateParams) -> Session:
+        session_id = params.session_id or new_id("ses")
+        if session_id in self.sessions or self.store.load_session(session_id) is not None:
+            raise ParleyError(ErrorCode.SESSION_EXISTS, f"session {session_id!r} already exists")
+        cwd = _directory(params.cwd or os.getcwd(), "cwd")
+        extra = [str(_directory(d, "additionalDirectories")) for d in params.additional_directories]
+        profile = self.profile(params.profile or self.settings.profile)
+        config = registry.resolve(
+            self.settings,
+            params.provider or profile.provider,
+            params.model or profile.model or self.settings.model,
+        )
+        mode = (
+            params.permission_mode
+            or self.settings.permission_mode
+            or profile.permission_mode
+            or "ask"
+        )
+        record = SessionRecord(
+            session_id=session_id,
+            cwd=str(cwd),
+            profile=profile.name,
+            provider=config.kind,
+            model=config.model,
+            permission_mode=mode,
+            title=params.title,
+            tags=list(params.tags),
+            additional_directories=extra,
+        )
+        self.store.create_session(record)
+        self.store.commit()
+        session = self._open(record, [], profile)
+        self.sessions[session_id] = session
+        return session
+
+    def _open(self, record: SessionRecord, history: list[Message], profile: Profile) -> Session:
+        config = registry.resolve(self.settings, record.provider, record.model)
+        return Session(
+            record,
+            history,
+            profile,
+            registry.create(config),
+            ToolRegistry.builtin(profile.allowed_tools, profile.disallowed_tools),
+            self.store,
+            self.listener,
+            self.settings.tool_timeout,
+        )
+
+    def session(self, session_id: str) -> Session:
+        """A live session, loaded from the store if it is not in memory."""
+        if (session := self.sessions.get(session_id)) is not None:
+            return session
+        record = self.store.load_session(session_id)
+        if record is None:
+            raise ParleyError(ErrorCode.SESSION_NOT_FOUND, f"no session {session_id!r}")
+        history = [m.message for m in self.store.load_messages(session_id)]
+        session = self._open(record, history, self.profile(record.profile))
+        self.sessions[session_id] = session
+        return session
+
+    def info(self, session_id: str) -> wire.SessionInfo:
+        session = self.sessions.get(session_id)
+        record = session.record if session else self.store.load_session(session_id)
+        if record is None:
+            raise ParleyError(ErrorCode.SESSION_NOT_FOUND, f"no session {session_id!r}")
+        return session_info(session, record)
+
+    def detail(self, session_id: str) -> wire.SessionDetail:
+        info = self.info(session_id)
+        messages = [
+            wire.MessageView(m.message.role, message_to_dict(m.message)["content"], m.turn_id)
+            for m in self.store.load_messages(session_id)
+        ]
+        return wire.SessionDetail(**attrs.asdict(info, recurse=False), messages=messages)
+
+    # --- turns -------------------------------------------------------------------------------
+
+    async def submit(
+        self,
+        session_id: str,
+        prompt: str | Sequence[wire.ContentBlock],
+        turn_id: str | None,
+        approvals: ApprovalPort,
+    ) -> wire.TurnResult:
+        session = self.session(session_id)
+        if turn_id is not None:
+            if session.running and session.running.turn_id == turn_id:
+                return await asyncio.shield(session.running.task)  # same turn: attach to it
+            if (done := self.store.load_turn(session_id, turn_id)) is not None and done.result:
+                return structure(done.result, wire.TurnResult)
+        if session.running is not None:
+            raise ParleyError(
+                ErrorCode.SESSION_BUSY,
+                f"session {session_id!r} is running turn {session.running.turn_id!r}; "
+                "wait for it or cancel it first",
+                data={"runningTurnId": session.running.turn_id},
+            )
+        turn_id = turn_id or new_id("turn")
+        authorize = Authorizer(
+            approvals,
+            self.rules + list(_profile_rules(session.profile)),
+            self.settings.approval_timeout,
+        )
+        session.record.turn_count += 1
+        self.store.begin_turn(session_id, turn_id, session.record.turn_count)
+        task = asyncio.create_task(run_turn(session, turn_id, prompt_message(prompt), authorize))
+        session.running = RunningTurn(turn_id, task)
+        try:
+            result = await asyncio.shield(task)
+        except asyncio.CancelledError:
+            # The caller went away (e.g. $/cancelRequest): cancel the turn, let it finish cleanly.
+            task.cancel()
+            result = await task
+        finally:
+            session.running = None
+        self._finish(session, result)
+        return result
+
+    def _finish(self, session: Session, result: wire.TurnResult) -> None:
+        totals = session.record.totals
+        totals.input_tokens += result.usage.input_tokens
+        totals.output_tokens += result.usage.output_tokens
+        totals.cache_read_tokens += result.usage.cache_read_tokens
+        totals.cache_write_tokens += result.usage.cache_write_tokens
+        if result.usage.cost_usd is not None:
+            totals.cost_usd = (totals.cost_usd or 0.0) + result.usage.cost_usd
+        status = "interrupted" if result.stop_reason == "cancelled" else "completed"
+        self.store.finish_turn(session.id, result.turn_id, status, unstructure(result))
+        session.touch()
+        self.store.commit()
+
+    def cancel(self, session_id: str, turn_id: str | None = None) -> bool:
+        session = self.session(session_id)
+        running = session.running
+        if running is None or (turn_id is not None and running.turn_id != turn_id):
+            return False
+        running.task.cancel()
+        return True
+
+    async def shutdown(self) -> None:
+        """Cancel every running turn and wait until each has ended and been stored."""
+        tasks = [s.running.task for s in self.sessions.values() if s.running]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        # submit() finishes the bookkeeping once its shielded task is done; let it run.
+        await asyncio.sleep(0)
+        for session in self.sessions.values():
+            await session.provider.aclose()
+        self.store.commit()
+
+
+def _profile_rules(profile: Profile) -> list[Rule]:
+    return parse_rules(profile.rules, profile.source)
+
+
+def _directory(raw: str, field: str) -> Path:
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        raise ParleyError(
+            ErrorCode.INVALID_PARAMS,
+            f"{field} must be an absolute path, got {raw!r}",
+            data={"pointer": f"/{field}"},
+        )
+    if not path.is_dir():
+        raise ParleyError(
+            ErrorCode.INVALID_PARAMS,
+            f"{field} {raw!r} is not a directory",
+            data={"pointer": f"/{field}"},
+        )
+    return path.resolve()

@@ -1,0 +1,103 @@
+"""The provider-neutral conversation: what the engine keeps, stores, and hands to providers."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeAlias
+
+import attrs
+
+from parley.protocol.naming import camel
+
+
+@attrs.frozen
+class TextBlock:
+    text: str
+
+
+@attrs.frozen
+class ThinkingBlock:
+    """Model reasoning. `signature`/`redacted` belong to `provider` and go back to it unchanged."""
+
+    text: str
+    signature: str | None = None
+    redacted: str | None = None
+    provider: str | None = None
+
+
+@attrs.frozen
+class ToolUseBlock:
+    id: str
+    name: str
+    input: dict[str, Any]
+
+
+@attrs.frozen
+class ToolResultBlock:
+    tool_use_id: str
+    content: str
+    is_error: bool = False
+
+
+@attrs.frozen
+class ImageBlock:
+    media_type: str
+    data: str  # base64
+
+
+Block: TypeAlias = TextBlock | ThinkingBlock | ToolUseBlock | ToolResultBlock | ImageBlock
+Role: TypeAlias = Literal["user", "assistant"]
+
+
+@attrs.frozen
+class Message:
+    role: Role
+    content: tuple[Block, ...]
+
+    @property
+    def text(self) -> str:
+        return "".join(b.text for b in self.content if isinstance(b, TextBlock))
+
+    def tool_uses(self) -> list[ToolUseBlock]:
+        return [b for b in self.content if isinstance(b, ToolUseBlock)]
+
+
+def user_text(text: str) -> Message:
+    return Message("user", (TextBlock(text),))
+
+
+# Serialization for the store and for session export: a tagged, JSON-ready dict per block.
+
+_TAGS: dict[type[Any], str] = {
+    TextBlock: "text",
+    ThinkingBlock: "thinking",
+    ToolUseBlock: "tool_use",
+    ToolResultBlock: "tool_result",
+    ImageBlock: "image",
+}
+_BY_TAG: dict[str, type[Any]] = {tag: cls for cls, tag in _TAGS.items()}
+
+
+def block_to_dict(block: Block) -> dict[str, Any]:
+    """camelCase keys, as on the wire; unset optional fields are left out."""
+    out: dict[str, Any] = {"type": _TAGS[type(block)]}
+    for field in attrs.fields(type(block)):
+        value = getattr(block, field.name)
+        if value is not None and value is not False:
+            out[camel(field.name)] = value
+    return out
+
+
+def block_from_dict(data: dict[str, Any]) -> Block:
+    cls = _BY_TAG[data["type"]]
+    block: Block = cls(
+        **{f.name: data[camel(f.name)] for f in attrs.fields(cls) if camel(f.name) in data}
+    )
+    return block
+
+
+def message_to_dict(message: Message) -> dict[str, Any]:
+    return {"role": message.role, "content": [block_to_dict(b) for b in message.content]}
+
+
+def message_from_dict(data: dict[str, Any]) -> Message:
+    return Message(data["role"], tuple(block_from_dict(b) for b in data["content"]))

@@ -1,0 +1,74 @@
+"""Deciding whether a tool call may run: rules, then the session's mode, then the host."""
+
+from __future__ import annotations
+
+import abc
+from typing import Any, Literal, TypeAlias
+
+import attrs
+
+from parley.protocol.errors import ErrorCode
+
+Decision: TypeAlias = Literal["allow_once", "allow_always", "reject_once", "reject_always"]
+Action: TypeAlias = Literal["allow", "deny", "ask"]
+ALL_DECISIONS: tuple[Decision, ...] = ("allow_once", "allow_always", "reject_once", "reject_always")
+
+
+@attrs.frozen
+class ToolCall:
+    tool_call_id: str
+    name: str
+    input: dict[str, Any]
+    kind: str  # "read" | "edit" | "execute"
+    display: dict[str, Any] | None = None
+
+
+@attrs.frozen
+class ApprovalQuestion:
+    session_id: str
+    turn_id: str
+    approval_id: str
+    call: ToolCall
+    options: tuple[Decision, ...]
+    timeout_s: float
+    reason: str
+
+
+@attrs.frozen
+class Verdict:
+    allowed: bool
+    reason: str = ""
+    code: ErrorCode | None = None  # approval_denied / approval_timeout when refused
+
+
+class ApprovalPort(abc.ABC):
+    """How a front door asks a person. `ask` returns the decision, or None on timeout."""
+
+    @property
+    @abc.abstractmethod
+    def available(self) -> bool: ...
+
+    @abc.abstractmethod
+    async def ask(self, question: ApprovalQuestion) -> Decision | None: ...
+
+
+class NoApprovals(ApprovalPort):
+    """A front door that cannot ask anyone: `ask` means deny."""
+
+    @property
+    def available(self) -> bool:
+        return False
+
+    async def ask(self, question: ApprovalQuestion) -> Decision | None:
+        return None
+
+
+def mode_action(mode: str, kind: str) -> Action:
+    """What a permission mode says about a kind of tool, before any rule or the host."""
+    if kind == "read" or mode == "allow":
+        return "allow"
+    if mode == "deny":
+        return "deny"
+    if mode == "accept-edits" and kind == "edit":
+        return "allow"
+    return "ask"

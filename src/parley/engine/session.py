@@ -1,0 +1,75 @@
+"""A live session: its record, history, provider, tools, and the event sequence."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from parley.engine.messages import Message
+from parley.engine.profiles import Profile
+from parley.protocol import types as wire
+from parley.protocol.codec import unstructure
+from parley.providers.base import Provider
+from parley.store.base import Store
+from parley.store.records import SessionRecord, utc_now
+from parley.tools.base import ToolContext
+from parley.tools.registry import ToolRegistry
+
+# (session_id, turn_id, seq, event, params-without-header) -> None; called after the store has it.
+Listener = Callable[[str, str, int, wire.Event, dict[str, Any]], None]
+
+
+@attrs.define(eq=False)
+class RunningTurn:
+    turn_id: str
+    task: asyncio.Task[wire.TurnResult]
+
+
+class Session:
+    def __init__(
+        self,
+        record: SessionRecord,
+        history: list[Message],
+        profile: Profile,
+        provider: Provider,
+        tools: ToolRegistry,
+        store: Store,
+        listener: Listener,
+        tool_timeout_s: float,
+    ) -> None:
+        self.record = record
+        self.history = history
+        self.profile = profile
+        self.provider = provider
+        self.tools = tools
+        self.store = store
+        self.listener = listener
+        self.running: RunningTurn | None = None
+        roots = (Path(record.cwd), *(Path(d) for d in record.additional_directories))
+        self.tool_context = ToolContext(
+            roots=tuple(r.resolve() for r in roots), timeout_s=tool_timeout_s
+        )
+
+    @property
+    def id(self) -> str:
+        return self.record.session_id
+
+    def publish(self, turn_id: str, event: wire.Event) -> None:
+        """Number the event, store it, then hand it to the front door."""
+        self.record.last_seq += 1
+        seq = self.record.last_seq
+        params = unstructure(event)
+        self.store.append_event(self.id, seq, turn_id, event.method, params)
+        self.listener(self.id, turn_id, seq, event, params)
+
+    def add_message(self, turn_id: str | None, message: Message) -> None:
+        self.history.append(message)
+        self.store.append_message(self.id, turn_id, message)
+
+    def touch(self) -> None:
+        self.record.updated_at = utc_now()
+        self.store.save_session(self.record)

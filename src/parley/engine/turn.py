@@ -1,0 +1,167 @@
+"""One turn: stream the model, run the tools it calls, loop until it ends its turn.
+
+Every turn ends with exactly one `result/final` or `error` event, and its result.
+`result/final` text is exactly the concatenation of the turn's `result/delta` texts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from parley.engine.history import repair
+from parley.engine.messages import Message, TextBlock
+from parley.engine.session import Session
+from parley.engine.tool_calls import Authorizer, run_tool_call
+from parley.protocol import types as wire
+from parley.protocol.errors import ErrorCode, ParleyError
+from parley.providers import base as model
+
+log = logging.getLogger(__name__)
+
+
+class _Turn:
+    def __init__(self, session: Session, turn_id: str, authorize: Authorizer) -> None:
+        self.session = session
+        self.turn_id = turn_id
+        self.authorize = authorize
+        self.reply: list[str] = []
+        self.usage = model.Usage()
+
+    def emit(self, event: wire.Event) -> None:
+        self.session.publish(self.turn_id, event)
+
+    def result(self, stop: wire.StopReason, error: ParleyError | None = None) -> wire.TurnResult:
+        u = self.usage
+        return wire.TurnResult(
+            session_id=self.session.id,
+            turn_id=self.turn_id,
+            reply="".join(self.reply),
+            stop_reason=stop,
+            usage=wire.Usage(
+                u.input_tokens,
+                u.output_tokens,
+                u.cache_read_tokens,
+                u.cache_write_tokens,
+                u.cost_usd,
+            ),
+            error=wire.ErrorInfo(error.code, error.message, error.recoverable) if error else None,
+        )
+
+    def fail(self, error: ParleyError) -> wire.TurnResult:
+        self.emit(wire.TurnError(error.code, error.message, error.recoverable))
+        stop: wire.StopReason = "cancelled" if error.code == ErrorCode.CANCELLED else "error"
+        return self.result(stop, error)
+
+    async def run(self, prompt: Message) -> wire.TurnResult:
+        session = self.session
+        self.emit(wire.Progress("turn_started", "turn started"))
+        session.add_message(self.turn_id, prompt)
+        try:
+            for step in range(1, session.profile.max_turns + 1):
+                response = await self.model_step(step)
+                if isinstance(response, wire.TurnResult):  # failed; partial reply kept
+                    return response
+                session.add_message(self.turn_id, response.message)
+                if response.stop_reason == "refusal":
+                    self.emit(wire.ResultFinal("".join(self.reply)))
+                    return self.result("refusal")
+                calls = response.message.tool_uses()
+                if not calls:
+                    self.emit(wire.ResultFinal("".join(self.reply)))
+                    return self.result("end_turn")
+                results = [
+                    await run_tool_call(session, self.turn_id, c, self.authorize) for c in calls
+                ]
+                session.add_message(self.turn_id, Message("user", tuple(results)))
+            self.emit(wire.ResultFinal("".join(self.reply)))
+            return self.result("max_turns")
+        except asyncio.CancelledError:
+            return self.fail(
+                ParleyError(ErrorCode.CANCELLED, "the turn was cancelled", recoverable=True)
+            )
+
+    async def model_step(self, step: int) -> model.Completion | wire.TurnResult:
+        session = self.session
+        profile = session.profile
+        request = model.ModelRequest(
+            model=session.provider.model,
+            system=profile.system_prompt.format(cwd=session.record.cwd),
+            messages=repair(session.history),
+            tools=[t.spec() for t in session.tools],
+        )
+        self.emit(wire.Progress("model_request", f"asking {session.provider.name}", {"step": step}))
+        text: list[str] = []
+        thinking: list[str] = []
+        separator = "\n\n" if self.reply else ""
+        try:
+            async for event in session.provider.stream(request):
+                if isinstance(event, model.ThinkingDelta):
+                    thinking.append(event.text)
+                    self.emit(wire.ThinkingDelta(event.text))
+                    continue
+                if thinking:
+                    self.emit(wire.ThinkingFinal("".join(thinking)))
+                    thinking = []
+                if isinstance(event, model.TextDelta):
+                    if separator and not text:
+                        self.reply.append(separator)
+                        self.emit(wire.ResultDelta(separator))
+                    text.append(event.text)
+                    self.reply.append(event.text)
+                    self.emit(wire.ResultDelta(event.text))
+                elif isinstance(event, model.Retrying):
+                    self.emit(
+                        wire.Progress(
+                            "retrying",
+                            f"{event.reason}; retrying in {event.delay_s:.1f}s",
+                            {"attempt": event.attempt, "delayMs": int(event.delay_s * 1000)},
+                        )
+                    )
+                else:
+                    self.account(event.usage)
+                    return event
+        except ParleyError as exc:
+            self.keep_partial(text, thinking)
+            return self.fail(exc)
+        except asyncio.CancelledError:
+            self.keep_partial(text, thinking)
+            raise
+        self.keep_partial(text, thinking)
+        return self.fail(
+            ParleyError(
+                ErrorCode.PROVIDER_ERROR,
+                "the model's stream ended without a response",
+                recoverable=True,
+            )
+        )
+
+    def keep_partial(self, text: list[str], thinking: list[str]) -> None:
+        """Whatever the host was already shown stays in the conversation."""
+        if thinking:
+            self.emit(wire.ThinkingFinal("".join(thinking)))
+        if text:
+            self.session.add_message(
+                self.turn_id, Message("assistant", (TextBlock("".join(text)),))
+            )
+
+    def account(self, usage: model.Usage) -> None:
+        self.usage.add(usage)
+        provider = self.session.provider
+        self.emit(
+            wire.UsageReport(
+                usage.input_tokens,
+                usage.output_tokens,
+                provider.name,
+                provider.model,
+                usage.cache_read_tokens or None,
+                usage.cache_write_tokens or None,
+                usage.cost_usd,
+            )
+        )
+
+
+async def run_turn(
+    session: Session, turn_id: str, prompt: Message, authorize: Authorizer
+) -> wire.TurnResult:
+    return await _Turn(session, turn_id, authorize).run(prompt)

@@ -1,0 +1,70 @@
+"""Converting between wire dicts (camelCase) and the attrs types of protocol/types.py."""
+
+from __future__ import annotations
+
+import enum
+import functools
+import typing
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from parley.protocol import types as t
+from parley.protocol.naming import camel
+
+T = TypeVar("T")
+
+
+def _content_block(data: Any, _: Any) -> t.ContentBlock:
+    if data["type"] == "image":
+        return t.ImageContent("image", data["mimeType"], data["data"])
+    return t.TextContent("text", data["text"])
+
+
+def _prompt(data: Any, _: Any) -> str | list[t.ContentBlock]:
+    if isinstance(data, str):
+        return data
+    return [_content_block(item, None) for item in data]
+
+
+def make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter()
+
+    def struct_factory(cls: type) -> Any:
+        return make_dict_structure_fn(
+            cls, conv, **{f.name: override(rename=camel(f.name)) for f in attrs.fields(cls)}
+        )
+
+    def unstruct_factory(cls: type) -> Any:
+        return make_dict_unstructure_fn(
+            cls,
+            conv,
+            _cattrs_omit_if_default=True,
+            **{f.name: override(rename=camel(f.name)) for f in attrs.fields(cls)},
+        )
+
+    conv.register_structure_hook_factory(attrs.has, struct_factory)
+    conv.register_unstructure_hook_factory(attrs.has, unstruct_factory)
+    conv.register_structure_hook(t.ContentBlock, _content_block)  # type: ignore[arg-type]
+    conv.register_structure_hook(
+        typing.Union[str, list[t.ContentBlock]],  # type: ignore[arg-type]  # noqa: UP007
+        _prompt,
+    )
+    conv.register_structure_hook(typing.Any, lambda v, _: v)
+    conv.register_unstructure_hook(enum.Enum, lambda e: e.value)
+    return conv
+
+
+@functools.cache
+def converter() -> cattrs.Converter:
+    return make_converter()
+
+
+def structure(data: Any, cls: type[T]) -> T:
+    return converter().structure(data if data is not None else {}, cls)
+
+
+def unstructure(obj: Any) -> Any:
+    return converter().unstructure(obj)

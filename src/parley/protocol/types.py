@@ -1,0 +1,465 @@
+"""Wire types of protocol v1: the single declaration that schemas/v1/ is generated from.
+
+Field names are snake_case here and camelCase on the wire. A field with a default is optional
+on the wire and omitted when it holds its default. `doc` metadata becomes the schema description;
+`schema` metadata adds JSON Schema keywords (patterns, bounds).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal, TypeAlias
+
+import attrs
+
+from parley.protocol.errors import ErrorCode
+
+
+def doc(text: str, **schema: Any) -> dict[str, Any]:
+    return {"doc": text, "schema": schema}
+
+
+PermissionMode: TypeAlias = Literal["ask", "accept-edits", "allow", "deny"]
+ApprovalDecision: TypeAlias = Literal["allow_once", "allow_always", "reject_once", "reject_always"]
+StopReason: TypeAlias = Literal["end_turn", "max_turns", "cancelled", "refusal", "error"]
+ToolKind: TypeAlias = Literal["read", "edit", "execute"]
+SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+
+
+# --- shared objects ---------------------------------------------------------------------------
+
+
+@attrs.frozen
+class ClientInfo:
+    """Who the host is; used in logs only."""
+
+    name: str = attrs.field(metadata=doc("Host name, e.g. 'my-editor'.", minLength=1))
+    version: str | None = None
+
+
+@attrs.frozen
+class ServerInfo:
+    name: str
+    version: str
+
+
+@attrs.frozen
+class ApprovalsCapability:
+    """The host can answer `approval/request`; `options` are the decisions it can offer."""
+
+    options: list[ApprovalDecision] = attrs.field(
+        factory=lambda: ["allow_once", "allow_always", "reject_once", "reject_always"],
+        metadata=doc("Decisions the host can render. Omitted: all four.", minItems=1),
+    )
+
+
+@attrs.frozen
+class ClientCapabilities:
+    approvals: ApprovalsCapability | None = attrs.field(
+        default=None,
+        metadata=doc("Present when the host answers approval/request. Absent: never asked."),
+    )
+    events: list[str] | None = attrs.field(
+        default=None,
+        metadata=doc("Notification methods the host wants. Omitted: all of them."),
+    )
+
+
+@attrs.frozen
+class ServerCapabilities:
+    """What the server will do on this connection, after negotiation."""
+
+    approvals: ApprovalsCapability | None = attrs.field(
+        default=None, metadata=doc("Present when the server will send approval/request.")
+    )
+    events: list[str] = attrs.field(factory=list, metadata=doc("Notifications that will be sent."))
+    permission_modes: list[PermissionMode] = attrs.field(factory=list)
+    prompt_content: list[str] = attrs.field(
+        factory=list, metadata=doc("Content block types accepted in turn/submit prompts.")
+    )
+    session_persistence: bool = attrs.field(
+        default=False, metadata=doc("Sessions survive a restart and can be resumed.")
+    )
+
+
+@attrs.frozen
+class TextContent:
+    type: Literal["text"]
+    text: str
+
+
+@attrs.frozen
+class ImageContent:
+    type: Literal["image"]
+    mime_type: str = attrs.field(metadata=doc("e.g. image/png", pattern=r"^image/"))
+    data: str = attrs.field(metadata=doc("Base64-encoded image bytes."))
+
+
+ContentBlock: TypeAlias = TextContent | ImageContent
+
+
+@attrs.frozen
+class Usage:
+    """Token use and cost; on a turn result it is the turn's total."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float | None = attrs.field(
+        default=None, metadata=doc("Omitted when the model's price is unknown.")
+    )
+
+
+@attrs.frozen
+class ErrorInfo:
+    code: ErrorCode
+    message: str
+    recoverable: bool = False
+
+
+@attrs.frozen
+class SessionInfo:
+    session_id: str
+    cwd: str
+    profile: str
+    provider: str
+    model: str
+    permission_mode: PermissionMode
+    created_at: str = attrs.field(metadata=doc("RFC 3339 UTC timestamp."))
+    updated_at: str = attrs.field(metadata=doc("RFC 3339 UTC timestamp."))
+    title: str | None = None
+    tags: list[str] = attrs.field(factory=list)
+    turn_count: int = 0
+    last_seq: int = attrs.field(default=0, metadata=doc("Highest notification seq stored."))
+    usage: Usage = attrs.field(factory=Usage, metadata=doc("Totals over the session's life."))
+    running_turn_id: str | None = attrs.field(
+        default=None, metadata=doc("The turn in flight, if any.")
+    )
+    forked_from: str | None = None
+
+
+@attrs.frozen
+class MessageView:
+    """A stored conversation message. Blocks: text, thinking, tool_use, tool_result, image."""
+
+    role: Literal["user", "assistant"]
+    content: list[dict[str, Any]]
+    turn_id: str | None = None
+
+
+@attrs.frozen
+class ProviderInfo:
+    name: str
+    configured: bool
+    default_model: str
+    detail: str = attrs.field(
+        default="", metadata=doc("What is configured, or what to set to configure it.")
+    )
+
+
+@attrs.frozen
+class ProfileInfo:
+    name: str
+    description: str = ""
+    source: str = attrs.field(
+        default="builtin", metadata=doc("'builtin' or the file it came from.")
+    )
+    provider: str | None = None
+    model: str | None = None
+    permission_mode: PermissionMode | None = None
+    max_turns: int | None = None
+
+
+@attrs.frozen
+class Empty:
+    """No fields."""
+
+
+# --- host -> server requests ------------------------------------------------------------------
+
+
+@attrs.frozen
+class InitializeParams:
+    protocol_version: int = attrs.field(
+        metadata=doc("The protocol major the host speaks.", minimum=1)
+    )
+    client_info: ClientInfo
+    capabilities: ClientCapabilities = attrs.field(factory=ClientCapabilities)
+
+
+@attrs.frozen
+class InitializeResult:
+    protocol_version: int
+    schema_version: str
+    server_info: ServerInfo
+    capabilities: ServerCapabilities
+
+
+@attrs.frozen
+class SessionCreateParams:
+    session_id: str | None = attrs.field(
+        default=None,
+        metadata=doc("Host-chosen id; generated when omitted.", pattern=SESSION_ID_PATTERN),
+    )
+    cwd: str | None = attrs.field(
+        default=None,
+        metadata=doc("Working directory; tools stay inside it. Default: the server's."),
+    )
+    profile: str | None = None
+    provider: str | None = None
+    model: str | None = None
+    permission_mode: PermissionMode | None = None
+    title: str | None = None
+    tags: list[str] = attrs.field(factory=list)
+    additional_directories: list[str] = attrs.field(
+        factory=list, metadata=doc("More directories the session's tools may use.")
+    )
+
+
+@attrs.frozen
+class SessionRef:
+    session_id: str = attrs.field(metadata=doc("", minLength=1))
+
+
+@attrs.frozen
+class SessionResumeParams:
+    session_id: str = attrs.field(metadata=doc("", minLength=1))
+    after_seq: int | None = attrs.field(
+        default=None,
+        metadata=doc(
+            "Send every stored notification with a larger seq before answering.", minimum=0
+        ),
+    )
+
+
+@attrs.frozen
+class SessionListParams:
+    limit: int = attrs.field(default=50, metadata=doc("", minimum=1, maximum=1000))
+    cursor: str | None = None
+    tags: list[str] = attrs.field(factory=list, metadata=doc("Only sessions with all these tags."))
+    cwd: str | None = attrs.field(default=None, metadata=doc("Only sessions in this directory."))
+
+
+@attrs.frozen
+class SessionListResult:
+    sessions: list[SessionInfo]
+    next_cursor: str | None = None
+
+
+@attrs.frozen
+class SessionDetail(SessionInfo):
+    messages: list[MessageView] = attrs.field(factory=list)
+
+
+@attrs.frozen
+class SessionForkParams:
+    session_id: str = attrs.field(metadata=doc("", minLength=1))
+    at_turn: int | None = attrs.field(
+        default=None,
+        metadata=doc("Keep history up to and including this turn (1-based).", minimum=0),
+    )
+    new_session_id: str | None = attrs.field(
+        default=None, metadata=doc("", pattern=SESSION_ID_PATTERN)
+    )
+
+
+@attrs.frozen
+class TurnSubmitParams:
+    session_id: str = attrs.field(metadata=doc("", minLength=1))
+    prompt: str | list[ContentBlock] = attrs.field(metadata=doc("Text, or content blocks."))
+    turn_id: str | None = attrs.field(
+        default=None,
+        metadata=doc(
+            "Host-chosen id; submitting a finished turn's id again returns its stored result.",
+            pattern=SESSION_ID_PATTERN,
+        ),
+    )
+
+
+@attrs.frozen
+class TurnResult:
+    session_id: str
+    turn_id: str
+    reply: str
+    stop_reason: StopReason
+    usage: Usage
+    error: ErrorInfo | None = None
+
+
+@attrs.frozen
+class TurnCancelParams:
+    session_id: str = attrs.field(metadata=doc("", minLength=1))
+    turn_id: str | None = attrs.field(default=None, metadata=doc("Omitted: the running turn."))
+
+
+@attrs.frozen
+class ProfileGetParams:
+    name: str = attrs.field(metadata=doc("", minLength=1))
+
+
+@attrs.frozen
+class ProfileListResult:
+    profiles: list[ProfileInfo]
+
+
+@attrs.frozen
+class ProviderListResult:
+    providers: list[ProviderInfo]
+    default: str | None = attrs.field(
+        default=None,
+        metadata=doc("The provider new sessions get; omitted when none is configured."),
+    )
+
+
+# --- server -> host request -------------------------------------------------------------------
+
+
+@attrs.frozen
+class ApprovalRequestParams:
+    session_id: str
+    turn_id: str
+    approval_id: str
+    tool_call_id: str
+    tool: str
+    input: dict[str, Any]
+    options: list[ApprovalDecision]
+    timeout_ms: int
+    reason: str = attrs.field(default="", metadata=doc("Why the server is asking."))
+    display: dict[str, Any] | None = attrs.field(
+        default=None,
+        metadata=doc("Render hints: path and unified diff for edits, command for bash."),
+    )
+
+
+@attrs.frozen
+class ApprovalResponse:
+    decision: ApprovalDecision
+
+
+# --- server -> host notifications -------------------------------------------------------------
+# The engine emits these bodies as events; on the wire every notification also carries the
+# NotificationHeader fields. `method` names the notification.
+
+
+@attrs.frozen
+class NotificationHeader:
+    session_id: str
+    turn_id: str
+    seq: int = attrs.field(metadata=doc("Per session, strictly increasing, persisted.", minimum=1))
+
+
+ProgressStage: TypeAlias = Literal[
+    "turn_started",
+    "model_request",
+    "tool_running",
+    "retrying",
+    "compacting",
+    "compacted",
+    "interrupted",
+]
+
+
+@attrs.frozen
+class Progress:
+    method: ClassVar[str] = "progress"
+    stage: ProgressStage
+    message: str
+    data: dict[str, Any] | None = None
+
+
+@attrs.frozen
+class ResultDelta:
+    method: ClassVar[str] = "result/delta"
+    text: str
+
+
+@attrs.frozen
+class ResultFinal:
+    method: ClassVar[str] = "result/final"
+    text: str
+
+
+@attrs.frozen
+class ThinkingDelta:
+    method: ClassVar[str] = "thinking/delta"
+    text: str
+
+
+@attrs.frozen
+class ThinkingFinal:
+    method: ClassVar[str] = "thinking/final"
+    text: str
+
+
+@attrs.frozen
+class ToolStarted:
+    method: ClassVar[str] = "tool/started"
+    tool_call_id: str
+    name: str
+    input: dict[str, Any]
+    kind: ToolKind | None = None
+    display: dict[str, Any] | None = attrs.field(
+        default=None,
+        metadata=doc("Render hints: path and unified diff for edits, command for bash."),
+    )
+
+
+@attrs.frozen
+class ToolCompleted:
+    method: ClassVar[str] = "tool/completed"
+    tool_call_id: str
+    name: str
+    output: str
+    is_error: bool
+    duration_ms: int
+    display: dict[str, Any] | None = attrs.field(
+        default=None, metadata=doc("For edits: path and unified diff; for bash: exitCode.")
+    )
+
+
+@attrs.frozen
+class UsageReport:
+    method: ClassVar[str] = "usage"
+    input_tokens: int
+    output_tokens: int
+    provider: str
+    model: str
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    cost_usd: float | None = None
+
+
+@attrs.frozen
+class TurnError:
+    method: ClassVar[str] = "error"
+    code: ErrorCode
+    message: str
+    recoverable: bool
+
+
+@attrs.frozen
+class ApprovalTimedOut:
+    method: ClassVar[str] = "approval/timeout"
+    approval_id: str
+
+
+@attrs.frozen
+class ApprovalResolved:
+    method: ClassVar[str] = "approval/resolved"
+    approval_id: str
+    decision: ApprovalDecision
+
+
+Event: TypeAlias = (
+    Progress
+    | ResultDelta
+    | ResultFinal
+    | ThinkingDelta
+    | ThinkingFinal
+    | ToolStarted
+    | ToolCompleted
+    | UsageReport
+    | TurnError
+    | ApprovalTimedOut
+    | ApprovalResolved
+)

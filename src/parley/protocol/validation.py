@@ -1,0 +1,93 @@
+"""Inbound params are checked against their schema before conversion: bad input becomes
+-32602 with a JSON pointer, never a hang or a traceback."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError, best_match
+
+from parley.protocol.errors import ErrorCode, ParleyError
+
+
+def _pointer(error: ValidationError) -> str:
+    parts = [str(p).replace("~", "~0").replace("/", "~1") for p in error.absolute_path]
+    if error.validator == "required" and isinstance(error.instance, dict):
+        # Point at the missing field itself, not at its parent object.
+        missing = [k for k in error.validator_value if k not in error.instance]
+        if missing:
+            parts.append(str(missing[0]))
+    return "/" + "/".join(parts) if parts else ""
+
+
+def _describe(error: ValidationError) -> str:
+    if error.validator == "required":
+        missing = [k for k in error.validator_value if k not in error.instance]
+        return f"missing required field {missing[0]!r}" if missing else error.message
+    if error.validator in (
+        "type",
+        "enum",
+        "const",
+        "pattern",
+        "minimum",
+        "maximum",
+        "minLength",
+        "minItems",
+        "anyOf",
+        "oneOf",
+    ):
+        shown = json.dumps(error.instance)
+        if len(shown) > 60:
+            shown = shown[:57] + "..."
+        return f"{shown} is not valid: {_expected(error)}"
+    return error.message
+
+
+def _expected(error: ValidationError) -> str:
+    v, value = error.validator, error.validator_value
+    if v == "type":
+        return f"expected {value}"
+    if v == "enum":
+        return "expected one of " + ", ".join(json.dumps(x) for x in value)
+    if v == "const":
+        return f"expected {json.dumps(value)}"
+    if v == "pattern":
+        return f"must match {value}"
+    if v in ("anyOf", "oneOf"):
+        return "does not match any allowed form"
+    return error.message
+
+
+@functools.lru_cache(maxsize=256)
+def _validator(schema_json: str) -> Draft202012Validator:
+    return Draft202012Validator(json.loads(schema_json))
+
+
+def validator_for(schema: Mapping[str, Any]) -> Draft202012Validator:
+    return _validator(json.dumps(schema, sort_keys=True))
+
+
+def first_error(schema: Mapping[str, Any], instance: Any) -> str | None:
+    """A readable sentence about what is wrong with `instance`, or None."""
+    error = best_match(validator_for(schema).iter_errors(instance))
+    if error is None:
+        return None
+    pointer = _pointer(error)
+    return f"{pointer or 'input'}: {_describe(error)}"
+
+
+def check(validator: Draft202012Validator, instance: Any) -> None:
+    """Raise invalid_params (-32602) naming the offending field with a JSON pointer."""
+    error = best_match(validator.iter_errors(instance))
+    if error is None:
+        return
+    pointer = _pointer(error)
+    raise ParleyError(
+        ErrorCode.INVALID_PARAMS,
+        f"invalid params: {pointer or '(params)'}: {_describe(error)}",
+        data={"pointer": pointer},
+    )

@@ -1,0 +1,122 @@
+"""The one interface every model provider implements, and the types that cross it."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Literal, TypeAlias
+
+import attrs
+
+from parley.engine.messages import Message
+
+ModelStopReason: TypeAlias = Literal[
+    "end_turn", "tool_use", "max_tokens", "refusal", "stop_sequence", "pause_turn"
+]
+
+
+@attrs.frozen
+class ToolSpec:
+    """A tool as the model sees it."""
+
+    name: str
+    description: str
+    input_schema: dict[str, Any]
+
+
+@attrs.frozen
+class ModelRequest:
+    model: str
+    system: str
+    messages: Sequence[Message]
+    tools: Sequence[ToolSpec] = ()
+    max_tokens: int = 8192
+    # Extended thinking / reasoning budget in tokens; None leaves the provider's default.
+    thinking_budget: int | None = None
+
+
+@attrs.define
+class Usage:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float | None = None
+
+    def add(self, other: Usage) -> None:
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cache_read_tokens += other.cache_read_tokens
+        self.cache_write_tokens += other.cache_write_tokens
+        if other.cost_usd is not None:
+            self.cost_usd = (self.cost_usd or 0.0) + other.cost_usd
+
+
+@attrs.frozen
+class TextDelta:
+    text: str
+
+
+@attrs.frozen
+class ThinkingDelta:
+    text: str
+
+
+@attrs.frozen
+class Completion:
+    """The last event of every successful stream: the whole assistant message."""
+
+    message: Message
+    stop_reason: ModelStopReason
+    usage: Usage
+
+
+@attrs.frozen
+class Retrying:
+    """The provider is waiting before another attempt; the engine tells the host."""
+
+    attempt: int
+    delay_s: float
+    reason: str
+
+
+StreamEvent: TypeAlias = TextDelta | ThinkingDelta | Retrying | Completion
+
+
+@attrs.frozen
+class ProviderConfig:
+    """Everything needed to build one provider. `api_key` never reaches logs or the wire."""
+
+    kind: str
+    model: str
+    api_key: str | None = attrs.field(default=None, repr=False)
+    base_url: str | None = None
+    options: dict[str, Any] = attrs.field(factory=dict)
+    max_retries: int = 4
+    connect_timeout: float = 10.0
+    read_timeout: float = 120.0
+
+
+class Provider(abc.ABC):
+    """Streams one model response per call. One instance serves one session."""
+
+    def __init__(self, config: ProviderConfig) -> None:
+        self.config = config
+
+    @property
+    def name(self) -> str:
+        return self.config.kind
+
+    @property
+    def model(self) -> str:
+        return self.config.model
+
+    @abc.abstractmethod
+    def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        """Yield deltas, then exactly one Completion; raise ParleyError on failure.
+
+        Cancelling the consuming task must close the underlying stream at once.
+        """
+
+    async def aclose(self) -> None:
+        """Release connections; called when the session is unloaded."""

@@ -1,0 +1,69 @@
+"""What the store keeps: provider-neutral, front-door-neutral records."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal, TypeAlias
+
+import attrs
+
+from parley.engine.messages import Message
+
+TurnStatus: TypeAlias = Literal["running", "completed", "interrupted"]
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@attrs.define
+class Totals:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    cost_usd: float | None = None
+
+
+@attrs.define
+class SessionRecord:
+    session_id: str
+    cwd: str
+    profile: str
+    provider: str
+    model: str
+    permission_mode: str
+    created_at: str = attrs.field(factory=utc_now)
+    updated_at: str = attrs.field(factory=utc_now)
+    title: str | None = None
+    tags: list[str] = attrs.field(factory=list)
+    additional_directories: list[str] = attrs.field(factory=list)
+    turn_count: int = 0
+    last_seq: int = 0
+    totals: Totals = attrs.field(factory=Totals)
+    forked_from: str | None = None
+    # Decisions the user made "always" for, by tool name: {"bash": "allow"}.
+    remembered: dict[str, str] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class StoredMessage:
+    turn_id: str | None
+    message: Message
+
+
+@attrs.frozen
+class StoredEvent:
+    seq: int
+    turn_id: str
+    method: str
+    params: dict[str, Any]
+
+
+@attrs.frozen
+class TurnRecord:
+    session_id: str
+    turn_id: str
+    number: int
+    status: TurnStatus
+    result: dict[str, Any] | None = None

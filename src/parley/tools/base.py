@@ -1,0 +1,60 @@
+"""The one interface every tool implements."""
+
+from __future__ import annotations
+
+import abc
+from pathlib import Path
+from typing import Any, ClassVar, Literal, TypeAlias
+
+import attrs
+
+from parley.providers.base import ToolSpec
+
+# What a tool does decides how the permission layer treats it: reads are allowed in `ask`,
+# edits are allowed in `accept-edits`, commands only in `allow` (or by rule / the host's answer).
+ToolKind: TypeAlias = Literal["read", "edit", "execute"]
+
+
+class ToolError(Exception):
+    """A failure the model should read and can recover from (bad path, no match, ...)."""
+
+
+@attrs.frozen
+class ToolContext:
+    """Where a tool may act. Paths must resolve inside one of `roots` (the first is the cwd)."""
+
+    roots: tuple[Path, ...]
+    timeout_s: float = 120.0
+    max_output_chars: int = 30_000
+
+    @property
+    def cwd(self) -> Path:
+        return self.roots[0]
+
+
+@attrs.frozen
+class ToolOutput:
+    """What goes back to the model (`text`) and what a host needs to render the call (`display`)."""
+
+    text: str
+    is_error: bool = False
+    display: dict[str, Any] | None = None
+
+
+class Tool(abc.ABC):
+    name: ClassVar[str]
+    kind: ClassVar[ToolKind]
+    description: ClassVar[str]
+    input_schema: ClassVar[dict[str, Any]]
+
+    @classmethod
+    def spec(cls) -> ToolSpec:
+        return ToolSpec(cls.name, cls.description, cls.input_schema)
+
+    def preview(self, input: dict[str, Any], ctx: ToolContext) -> dict[str, Any] | None:
+        """Render hints for tool/started and approval requests (path, diff, command)."""
+        return None
+
+    @abc.abstractmethod
+    async def run(self, input: dict[str, Any], ctx: ToolContext) -> ToolOutput:
+        """Do the work. Raise ToolError for failures the model should see."""
