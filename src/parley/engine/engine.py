@@ -24,7 +24,7 @@ from parley.protocol.codec import structure, unstructure
 from parley.protocol.errors import ErrorCode, ParleyError
 from parley.providers import registry
 from parley.store.base import Store
-from parley.store.records import SessionRecord
+from parley.store.records import SessionRecord, TurnStatus
 from parley.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -170,6 +170,76 @@ class Engine:
         ]
         return wire.SessionDetail(**attrs.asdict(info, recurse=False), messages=messages)
 
+    def list_sessions(self, params: wire.SessionListParams) -> wire.SessionListResult:
+        records, cursor = self.store.list_sessions(
+            limit=params.limit, cursor=params.cursor, tags=params.tags, cwd=params.cwd
+        )
+        return wire.SessionListResult(
+            [session_info(self.sessions.get(r.session_id), r) for r in records], cursor
+        )
+
+    def fork(self, session_id: str, at_turn: int | None, new_session_id: str | None) -> Session:
+        """A new session with the source's settings and its history up to `at_turn`."""
+        source = self.session(session_id)
+        fork_id = new_session_id or new_id("ses")
+        if fork_id in self.sessions or self.store.load_session(fork_id) is not None:
+            raise ParleyError(ErrorCode.SESSION_EXISTS, f"session {fork_id!r} already exists")
+        turn_numbers: dict[str, int] = {}
+        kept = []
+        for stored in self.store.load_messages(session_id):
+            if at_turn is not None and stored.turn_id is not None:
+                if stored.turn_id not in turn_numbers:
+                    turn = self.store.load_turn(session_id, stored.turn_id)
+                    turn_numbers[stored.turn_id] = turn.number if turn else 0
+                if turn_numbers[stored.turn_id] > at_turn:
+                    continue
+            kept.append(stored)
+        src = source.record
+        turns = len({m.turn_id for m in kept if m.turn_id})
+        record = SessionRecord(
+            session_id=fork_id,
+            cwd=src.cwd,
+            profile=src.profile,
+            provider=src.provider,
+            model=src.model,
+            permission_mode=src.permission_mode,
+            title=src.title,
+            tags=list(src.tags),
+            additional_directories=list(src.additional_directories),
+            turn_count=turns,
+            forked_from=session_id,
+        )
+        self.store.create_session(record)
+        for stored in kept:
+            self.store.append_message(fork_id, stored.turn_id, stored.message)
+        self.store.commit()
+        session = self._open(record, [m.message for m in kept], source.profile)
+        self.sessions[fork_id] = session
+        return session
+
+    def delete(self, session_id: str) -> None:
+        session = self.sessions.get(session_id)
+        if session is not None and session.running is not None:
+            raise ParleyError(
+                ErrorCode.SESSION_BUSY, f"session {session_id!r} is running a turn; cancel it first"
+            )
+        if not self.store.delete_session(session_id):
+            raise ParleyError(ErrorCode.SESSION_NOT_FOUND, f"no session {session_id!r}")
+        self.store.commit()
+        self.sessions.pop(session_id, None)
+
+    @staticmethod
+    def profile_info(profile: Profile) -> wire.ProfileInfo:
+        return wire.ProfileInfo(
+            name=profile.name,
+            description=profile.description,
+            source=profile.source,
+            provider=profile.provider,
+            model=profile.model,
+            permission_mode=profile.permission_mode,  # type: ignore[arg-type]
+            max_turns=profile.max_turns,
+        )
+
     # --- turns -------------------------------------------------------------------------------
 
     async def submit(
@@ -221,7 +291,7 @@ class Engine:
         totals.cache_write_tokens += result.usage.cache_write_tokens
         if result.usage.cost_usd is not None:
             totals.cost_usd = (totals.cost_usd or 0.0) + result.usage.cost_usd
-        status = "interrupted" if result.stop_reason == "cancelled" else "completed"
+        status: TurnStatus = "interrupted" if result.stop_reason == "cancelled" else "completed"
         self.store.finish_turn(session.id, result.turn_id, status, unstructure(result))
         session.touch()
         self.store.commit()

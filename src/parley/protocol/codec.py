@@ -32,26 +32,19 @@ def _prompt(data: Any, _: Any) -> str | list[t.ContentBlock]:
 def make_converter() -> cattrs.Converter:
     conv = cattrs.Converter()
 
+    def renames(cls: type) -> dict[str, Any]:
+        return {f.name: override(rename=camel(f.name)) for f in attrs.fields(cls)}
+
     def struct_factory(cls: type) -> Any:
-        return make_dict_structure_fn(
-            cls, conv, **{f.name: override(rename=camel(f.name)) for f in attrs.fields(cls)}
-        )
+        return make_dict_structure_fn(cls, conv, **renames(cls))
 
     def unstruct_factory(cls: type) -> Any:
-        return make_dict_unstructure_fn(
-            cls,
-            conv,
-            _cattrs_omit_if_default=True,
-            **{f.name: override(rename=camel(f.name)) for f in attrs.fields(cls)},
-        )
+        return make_dict_unstructure_fn(cls, conv, _cattrs_omit_if_default=True, **renames(cls))
 
     conv.register_structure_hook_factory(attrs.has, struct_factory)
     conv.register_unstructure_hook_factory(attrs.has, unstruct_factory)
-    conv.register_structure_hook(t.ContentBlock, _content_block)  # type: ignore[arg-type]
-    conv.register_structure_hook(
-        typing.Union[str, list[t.ContentBlock]],  # type: ignore[arg-type]  # noqa: UP007
-        _prompt,
-    )
+    conv.register_structure_hook(t.ContentBlock, _content_block)
+    conv.register_structure_hook(typing.Union[str, list[t.ContentBlock]], _prompt)  # noqa: UP007
     conv.register_structure_hook(typing.Any, lambda v, _: v)
     conv.register_unstructure_hook(enum.Enum, lambda e: e.value)
     return conv

@@ -14,11 +14,15 @@ from jsonschema.exceptions import ValidationError, best_match
 from parley.protocol.errors import ErrorCode, ParleyError
 
 
+def _value(error: ValidationError) -> Any:
+    return error.validator_value
+
+
 def _pointer(error: ValidationError) -> str:
     parts = [str(p).replace("~", "~0").replace("/", "~1") for p in error.absolute_path]
     if error.validator == "required" and isinstance(error.instance, dict):
         # Point at the missing field itself, not at its parent object.
-        missing = [k for k in error.validator_value if k not in error.instance]
+        missing = [k for k in _value(error) if k not in error.instance]
         if missing:
             parts.append(str(missing[0]))
     return "/" + "/".join(parts) if parts else ""
@@ -26,8 +30,9 @@ def _pointer(error: ValidationError) -> str:
 
 def _describe(error: ValidationError) -> str:
     if error.validator == "required":
-        missing = [k for k in error.validator_value if k not in error.instance]
-        return f"missing required field {missing[0]!r}" if missing else error.message
+        instance: Any = error.instance
+        missing = [k for k in _value(error) if k not in instance]
+        return f"missing required field {missing[0]!r}" if missing else str(error.message)
     if error.validator in (
         "type",
         "enum",
@@ -44,11 +49,11 @@ def _describe(error: ValidationError) -> str:
         if len(shown) > 60:
             shown = shown[:57] + "..."
         return f"{shown} is not valid: {_expected(error)}"
-    return error.message
+    return str(error.message)
 
 
 def _expected(error: ValidationError) -> str:
-    v, value = error.validator, error.validator_value
+    v, value = error.validator, _value(error)
     if v == "type":
         return f"expected {value}"
     if v == "enum":
@@ -59,7 +64,7 @@ def _expected(error: ValidationError) -> str:
         return f"must match {value}"
     if v in ("anyOf", "oneOf"):
         return "does not match any allowed form"
-    return error.message
+    return str(error.message)
 
 
 @functools.lru_cache(maxsize=256)

@@ -1,0 +1,105 @@
+"""`parley`: the command line. Subcommands import what they need only when they run."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from parley.cli.common import add_settings_flags
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="parley",
+        description="An agent server: `parley run` answers one prompt, `parley serve` speaks "
+        "JSON-RPC on stdio to a host.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run one turn and print the reply")
+    run.add_argument("prompt", help="what to ask; '-' reads it from stdin")
+    run.add_argument(
+        "--output",
+        choices=["text", "json"],
+        default="text",
+        help="text: the reply on stdout; json: one result envelope",
+    )
+    run.add_argument(
+        "--display",
+        choices=["none", "ndjson"],
+        default="none",
+        help="ndjson: stream every notification on stderr as it happens",
+    )
+    run.add_argument("--cwd", help="working directory for the tools (default: here)")
+    run.add_argument("--session", metavar="ID", help="continue this stored session")
+    run.add_argument("--ephemeral", action="store_true", help="do not store the session")
+    perm = run.add_mutually_exclusive_group()
+    perm.add_argument(
+        "-y", "--yes", action="store_true", help="allow every tool call (permission mode allow)"
+    )
+    perm.add_argument(
+        "-n",
+        "--no",
+        action="store_true",
+        help="read-only: refuse every change (permission mode deny)",
+    )
+    perm.add_argument("--permission-mode", choices=["ask", "accept-edits", "allow", "deny"])
+    add_settings_flags(run)
+    run.set_defaults(func=_run)
+
+    serve = sub.add_parser("serve", help="serve the JSON-RPC protocol on stdin/stdout")
+    serve.add_argument(
+        "--idle-timeout", type=float, metavar="SECONDS", help="exit after this long without traffic"
+    )
+    serve.add_argument("--ephemeral", action="store_true", help="keep sessions in memory only")
+    serve.add_argument("--permission-mode", choices=["ask", "accept-edits", "allow", "deny"])
+    add_settings_flags(serve)
+    serve.set_defaults(func=_serve)
+
+    version = sub.add_parser("version", help="print the version")
+    version.add_argument("--json", action="store_true", help="as JSON")
+    version.set_defaults(func=_version)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    from parley.cli.run import run
+
+    return run(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from parley.cli.serve import serve
+
+    return serve(args)
+
+
+def _version(args: argparse.Namespace) -> int:
+    import json
+
+    from parley import PROTOCOL_VERSION, SCHEMA_VERSION, __version__
+
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "version": __version__,
+                    "protocolVersion": PROTOCOL_VERSION,
+                    "schemaVersion": SCHEMA_VERSION,
+                }
+            )
+        )
+    else:
+        print(f"parley {__version__} (protocol {PROTOCOL_VERSION}, schema {SCHEMA_VERSION})")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

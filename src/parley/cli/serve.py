@@ -1,0 +1,23 @@
+"""`parley serve`."""
+
+from __future__ import annotations
+
+import argparse
+
+from parley.cli.common import fail, open_store, settings_from, setup_logging
+from parley.protocol.errors import ParleyError
+
+
+def serve(args: argparse.Namespace) -> int:
+    try:
+        settings = settings_from(
+            args, idle_timeout=args.idle_timeout, permission_mode=args.permission_mode
+        )
+    except ParleyError as exc:
+        fail(exc)
+        return 2
+    setup_logging(settings)
+    from parley.server.app import serve as serve_stdio
+
+    store = open_store(settings, args.ephemeral)
+    return serve_stdio(settings, store, persistent=not args.ephemeral)

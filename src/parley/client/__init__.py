@@ -1,0 +1,12 @@
+"""An asyncio client for `parley serve`, for Python hosts.
+
+async with await ParleyClient.spawn(env={"PARLEY_PROVIDER": "scripted", ...}) as agent:
+    session = await agent.create_session(cwd="/path/to/project")
+    result = await agent.submit_turn(session.session_id, "Summarise README.md",
+                                     on_event=lambda n: print(n.method, n.params))
+"""
+
+from parley.client.agent import ApprovalHandler, Notification, ParleyClient
+from parley.client.errors import ParleyClientError, ParleyRpcError
+
+__all__ = ["ApprovalHandler", "Notification", "ParleyClient", "ParleyClientError", "ParleyRpcError"]

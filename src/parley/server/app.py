@@ -1,0 +1,163 @@
+"""`parley serve`: the stdio JSON-RPC front door. Owns the connection's lifecycle: framing
+detection, the handshake, routing, cancellation, idle timeout and a clean shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+import cattrs
+from pygls.protocol.json_rpc import (
+    JsonRPCNotification,
+    JsonRPCRequestMessage,
+    JsonRPCResponseMessage,
+)
+from pygls.server import JsonRPCServer
+
+from parley.config import Settings
+from parley.engine.engine import Engine
+from parley.protocol import types as wire
+from parley.server.approvals import HostApprovals
+from parley.server.dispatch import route
+from parley.server.framing import FrameError, FrameReader
+from parley.server.handlers import handlers
+from parley.server.lifecycle import Negotiated, negotiate
+from parley.server.protocol import ParleyProtocol
+from parley.server.transport import Outbox, claim_stdio, open_reader
+from parley.store.base import Store
+
+log = logging.getLogger(__name__)
+SHUTDOWN_GRACE_S = 1.5
+
+
+def transport_converter() -> cattrs.Converter:
+    """pygls's envelopes only; params and results stay plain JSON (we convert them ourselves)."""
+    conv = cattrs.Converter()
+    for cls in (JsonRPCRequestMessage, JsonRPCNotification, JsonRPCResponseMessage):
+        conv.register_structure_hook(cls, lambda obj, t: t(**obj))
+    return conv
+
+
+class ParleyServer(JsonRPCServer):
+    protocol: ParleyProtocol
+
+    def __init__(self, settings: Settings, store: Store, persistent: bool) -> None:
+        super().__init__(protocol_cls=ParleyProtocol, converter_factory=transport_converter)
+        self.settings = settings
+        self.store = store
+        self.persistent = persistent
+        self.engine = Engine(settings, store, self._on_event)
+        self.negotiated: Negotiated | None = None
+        self.approvals: HostApprovals | None = None
+        self.outbox: Outbox | None = None
+        self._stop = asyncio.Event()
+        self._last_input = 0.0
+        for method, handler in handlers(self).items():
+            self.feature(method)(route(method, handler, lambda: self.negotiated is not None))
+
+    # --- called by handlers --------------------------------------------------------------------
+
+    def initialize(self, params: wire.InitializeParams) -> wire.InitializeResult:
+        negotiated, result = negotiate(params, self.persistent)
+        self.negotiated = negotiated
+        if negotiated.approval_options:
+            self.approvals = HostApprovals(self.protocol, negotiated.approval_options)
+        log.info("initialized by %s %s", params.client_info.name, params.client_info.version or "")
+        return result
+
+    def replay(self, session_id: str, after_seq: int) -> None:
+        for event in self.store.events_after(session_id, after_seq):
+            self._send_event(event.method, session_id, event.turn_id, event.seq, event.params)
+
+    def cancel_turn(self, session_id: str, turn_id: str) -> None:
+        self.engine.cancel(session_id, turn_id)
+
+    def request_stop(self) -> None:
+        asyncio.get_running_loop().call_soon(self._stop.set)
+
+    # --- events --------------------------------------------------------------------------------
+
+    def _on_event(
+        self, session_id: str, turn_id: str, seq: int, event: wire.Event, params: dict[str, Any]
+    ) -> None:
+        self._send_event(event.method, session_id, turn_id, seq, params)
+
+    def _send_event(
+        self, method: str, session_id: str, turn_id: str, seq: int, params: dict[str, Any]
+    ) -> None:
+        if self.negotiated is not None and method not in self.negotiated.events:
+            return
+        self.protocol.notify(
+            method, {"sessionId": session_id, "turnId": turn_id, "seq": seq, **params}
+        )
+
+    # --- the connection ------------------------------------------------------------------------
+
+    async def serve(self, fd_in: int, fd_out: int) -> None:
+        reader = FrameReader(await open_reader(fd_in))
+        self.outbox = Outbox(fd_out, self.store.commit)
+        await self.outbox.open()
+        self.protocol.set_writer(self.outbox, include_headers=False)
+        framing = await reader.detect()
+        if framing is not None:
+            self.outbox.framing = framing
+            reading = asyncio.create_task(self._read_loop(reader))
+            stopping = asyncio.create_task(self._stop.wait())
+            waiters = {reading, stopping}
+            if self.settings.idle_timeout:
+                waiters.add(asyncio.create_task(self._idle_watch(self.settings.idle_timeout)))
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            for task in waiters:
+                task.cancel()
+        await self._wind_down()
+
+    async def _read_loop(self, reader: FrameReader) -> None:
+        loop = asyncio.get_running_loop()
+        while (frame := await reader.read()) is not None:
+            self._last_input = loop.time()
+            if isinstance(frame, FrameError):
+                self.protocol.send_error(None, -32700, f"parse error: {frame.message}")
+            else:
+                self.protocol.receive(frame)
+
+    async def _idle_watch(self, idle_s: float) -> None:
+        """End the process after `idle_s` with no traffic in either direction."""
+        loop = asyncio.get_running_loop()
+        self._last_input = loop.time()
+        while True:
+            assert self.outbox is not None
+            quiet = loop.time() - max(self._last_input, self.outbox.last_write)
+            if quiet >= idle_s:
+                log.info("idle for %.0fs; shutting down", quiet)
+                return
+            await asyncio.sleep(min(idle_s - quiet + 0.01, 1.0))
+
+    async def _wind_down(self) -> None:
+        """Cancel in-flight turns, let every request be answered, flush, close the store."""
+        await self.engine.shutdown()
+        # Handler tasks of requests still being answered (server->host requests are not tasks).
+        futures: list[Any] = list(self.protocol._request_futures.values())
+        pending = [f for f in futures if isinstance(f, asyncio.Task)]
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_S)
+            for task in late:
+                task.cancel()
+            await asyncio.sleep(0)
+        assert self.outbox is not None
+        await self.outbox.drain()
+        self.outbox.close()
+        self.store.close()
+
+
+def serve(settings: Settings, store: Store, *, persistent: bool) -> int:
+    fd_in, fd_out = claim_stdio()
+    server = ParleyServer(settings, store, persistent)
+
+    async def main() -> None:
+        await server.serve(fd_in, fd_out)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+    return 0

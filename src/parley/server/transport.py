@@ -1,0 +1,116 @@
+"""The process's stdio as an asyncio reader and a coalescing writer.
+
+Protocol bytes use private copies of fds 0 and 1; the real fds are pointed at /dev/null and
+stderr, so a stray print() or a child process can neither corrupt the stream nor steal input.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+import threading
+from collections.abc import Callable
+
+from parley.server.framing import MAX_FRAME_BYTES, Framing, encode
+
+
+def claim_stdio() -> tuple[int, int]:
+    """Take fds 0/1 for the protocol; leave /dev/null on 0 and stderr on 1 for everyone else."""
+    sys.stdout.flush()
+    proto_in, proto_out = os.dup(0), os.dup(1)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)
+    return proto_in, proto_out
+
+
+async def open_reader(fd: int) -> asyncio.StreamReader:
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader(limit=MAX_FRAME_BYTES)
+    pipe = os.fdopen(fd, "rb", buffering=0)
+    try:
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
+    except ValueError:  # a regular file (e.g. `parley serve < requests`): read it in a thread
+        threading.Thread(target=_pump, args=(loop, reader, pipe), daemon=True).start()
+    return reader
+
+
+def _pump(loop: asyncio.AbstractEventLoop, reader: asyncio.StreamReader, pipe: object) -> None:
+    read = pipe.read  # type: ignore[attr-defined]
+    while chunk := read(1 << 16):
+        loop.call_soon_threadsafe(reader.feed_data, chunk)
+    loop.call_soon_threadsafe(reader.feed_eof)
+
+
+class Outbox:
+    """Frames written in one event-loop tick leave together, after `before_send` has run.
+
+    `before_send` is the durability barrier (the store's commit): nothing reaches the host
+    before it is stored, and one commit covers a whole batch of notifications.
+    """
+
+    def __init__(self, fd: int, before_send: Callable[[], None]) -> None:
+        self._fd = fd
+        self._before_send = before_send
+        self._parts: list[bytes] = []
+        self._scheduled = False
+        self._transport: asyncio.WriteTransport | None = None
+        self._closed = False
+        self.framing = Framing.HEADERS
+        self.last_write = 0.0
+
+    async def open(self) -> None:
+        loop = asyncio.get_running_loop()
+        pipe = os.fdopen(self._fd, "wb", buffering=0)
+        try:
+            self._transport, _ = await loop.connect_write_pipe(asyncio.Protocol, pipe)
+        except ValueError:  # stdout is a regular file: plain blocking writes are fine there
+            self._transport = None
+            self._file = pipe
+
+    def write(self, body: bytes) -> None:
+        """pygls's writer interface: `body` is one serialized JSON-RPC message."""
+        if self._closed:
+            return
+        self._parts.append(encode(body, self.framing))
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        self._scheduled = False
+        if not self._parts or self._closed:
+            return
+        self._before_send()
+        data = b"".join(self._parts)
+        self._parts.clear()
+        self.last_write = asyncio.get_running_loop().time()
+        try:
+            if self._transport is not None:
+                self._transport.write(data)
+            else:
+                self._file.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            self._closed = True  # the host is gone; keep running to shut down cleanly
+
+    async def drain(self, limit_s: float = 1.0) -> None:
+        """Wait until everything written has left the process (or the host stopped reading)."""
+        self.flush()
+        if self._transport is None:
+            return
+        deadline = asyncio.get_running_loop().time() + limit_s
+        while self._transport.get_write_buffer_size() and not self._transport.is_closing():
+            if asyncio.get_running_loop().time() > deadline:
+                break
+            await asyncio.sleep(0.005)
+
+    def close(self) -> None:
+        """pygls calls this on its writer at shutdown."""
+        self.flush()
+        self._closed = True
+        if self._transport is not None:
+            with contextlib.suppress(Exception):
+                self._transport.close()
