@@ -40,8 +40,11 @@ class Connection:
         self._reading = asyncio.create_task(self._read_loop())
         self.closed = asyncio.Event()
 
-    async def request(self, method: str, params: Any = None) -> Any:
-        msg_id = next(self._ids)
+    async def request(
+        self, method: str, params: Any = None, msg_id: int | str | None = None
+    ) -> Any:
+        """Send a request and wait for its answer; `msg_id` is chosen here unless given."""
+        msg_id = next(self._ids) if msg_id is None else msg_id
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._pending[msg_id] = future
         message: dict[str, Any] = {"jsonrpc": "2.0", "id": msg_id, "method": method}

@@ -1,0 +1,207 @@
+"""Every kind of bad input gets a clear answer, and the server keeps serving."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from parley.server.framing import Framing
+from tests.conftest import ScriptWriter, scripted_env
+from tests.rawclient import RawServer
+
+
+@pytest.fixture
+async def server(isolated_env: dict[str, str], write_script: ScriptWriter, framing: Framing):
+    env = scripted_env(isolated_env, write_script([{"type": "text", "text": "ok"}]))
+    raw = await RawServer.start(env, framing)
+    yield raw
+    await raw.kill()
+
+
+async def still_serving(server: RawServer) -> None:
+    answer = await server.request("alive", "provider/list", {})
+    assert "result" in answer, answer
+
+
+def error_of(message: dict) -> tuple[int, str]:
+    return message["error"]["code"], message["error"]["data"]["code"]
+
+
+async def test_requests_before_initialize_get_not_initialized(server: RawServer) -> None:
+    answer = await server.request(1, "session/create", {})
+    assert error_of(answer) == (-32002, "not_initialized")
+    assert (await server.initialize())["result"]["protocolVersion"] == 1
+
+
+async def test_unknown_protocol_major_gets_protocol_version_mismatch(server: RawServer) -> None:
+    answer = await server.request(
+        1, "agent/initialize", {"protocolVersion": 99, "clientInfo": {"name": "future"}}
+    )
+    assert error_of(answer) == (-32000, "protocol_version_mismatch")
+    assert answer["error"]["data"]["supported"] == [1]
+    assert "result" in await server.initialize()
+
+
+async def test_broken_json_gets_parse_error_with_null_id(server: RawServer) -> None:
+    await server.initialize()
+    await server.send(b'{"jsonrpc": "2.0", "id": 7, "method": ')
+    answer = await server.read()
+    assert answer["id"] is None
+    assert error_of(answer) == (-32700, "parse_error")
+    await still_serving(server)
+
+
+@pytest.mark.parametrize(
+    ("message", "answer_id"),
+    [
+        ({"id": 3, "method": "provider/list"}, 3),  # no jsonrpc
+        ({"jsonrpc": "1.0", "id": 4, "method": "provider/list"}, 4),
+        ({"jsonrpc": "2.0", "id": {"x": 1}, "method": "provider/list"}, None),
+        ({"jsonrpc": "2.0", "id": 5, "method": 42}, 5),
+        ({"jsonrpc": "2.0"}, None),
+        ([{"jsonrpc": "2.0", "id": 6, "method": "provider/list"}], None),
+        ("just a string", None),
+    ],
+    ids=["no-jsonrpc", "wrong-version", "object-id", "numeric-method", "empty", "batch", "string"],
+)
+async def test_invalid_requests_get_invalid_request(
+    server: RawServer, message: object, answer_id: int | None
+) -> None:
+    await server.initialize()
+    await server.send(json.dumps(message).encode())
+    answer = await server.read()
+    assert answer["id"] == answer_id
+    assert error_of(answer) == (-32600, "invalid_request")
+    await still_serving(server)
+
+
+async def test_unknown_method_gets_method_not_found(server: RawServer) -> None:
+    await server.initialize()
+    answer = await server.request(9, "session/explode", {})
+    assert error_of(answer) == (-32601, "method_not_found")
+    assert "session/explode" in answer["error"]["message"]
+    await still_serving(server)
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "pointer"),
+    [
+        ("session/create", {"cwd": 5}, "/cwd"),
+        ("session/create", {"permissionMode": "yolo"}, "/permissionMode"),
+        ("session/create", {"sessionId": "../etc"}, "/sessionId"),
+        ("turn/submit", {"sessionId": "s"}, "/prompt"),
+        ("turn/submit", {"sessionId": "s", "prompt": [{"type": "video"}]}, "/prompt/0"),
+        ("session/list", {"limit": 0}, "/limit"),
+        ("session/create", [1, 2], ""),
+    ],
+)
+async def test_bad_params_get_invalid_params_with_a_pointer(
+    server: RawServer, method: str, params: object, pointer: str
+) -> None:
+    await server.initialize()
+    answer = await server.request(11, method, params)
+    assert error_of(answer) == (-32602, "invalid_params")
+    assert answer["error"]["data"]["pointer"] == pointer
+    assert "traceback" not in str(answer).lower()
+    await still_serving(server)
+
+
+async def test_unknown_session_gets_session_not_found(server: RawServer) -> None:
+    await server.initialize()
+    for method, params in [
+        ("turn/submit", {"sessionId": "nope", "prompt": "x"}),
+        ("session/get", {"sessionId": "nope"}),
+        ("turn/cancel", {"sessionId": "nope"}),
+    ]:
+        answer = await server.request(12, method, params)
+        assert error_of(answer) == (-32000, "session_not_found"), method
+    await still_serving(server)
+
+
+async def test_bad_cwd_is_refused_with_a_clear_message(server: RawServer, tmp_path: Path) -> None:
+    await server.initialize()
+    answer = await server.request(13, "session/create", {"cwd": str(tmp_path / "missing")})
+    assert error_of(answer) == (-32602, "invalid_params")
+    assert "not a directory" in answer["error"]["message"]
+
+
+async def test_unknown_notifications_are_ignored(server: RawServer) -> None:
+    await server.initialize()
+    await server.send({"jsonrpc": "2.0", "method": "host/somethingNew", "params": {}})
+    await server.send({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": 12345}})
+    await still_serving(server)
+
+
+async def test_response_to_nothing_is_ignored(server: RawServer) -> None:
+    await server.initialize()
+    await server.send({"jsonrpc": "2.0", "id": "never-asked", "result": {"decision": "allow_once"}})
+    await still_serving(server)
+
+
+@pytest.mark.parametrize("framing", [Framing.HEADERS], ids=["content-length"])
+async def test_header_variants_and_broken_headers_keep_the_stream_in_sync(
+    server: RawServer,
+) -> None:
+    body = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": 1,
+            "method": "agent/initialize",
+            "params": {"protocolVersion": 1, "clientInfo": {"name": "h"}},
+        }
+    ).encode()
+    # Lower-case header name, LF-only line ends, an extra Content-Type header.
+    await server.write(
+        b"content-length: %d\nContent-Type: application/json\n\n%s" % (len(body), body)
+    )
+    assert (await server.read())["id"] == 1
+    # A header block with a bad length, then a valid frame right behind it.
+    await server.write(b"Content-Length: abc\r\n\r\n")
+    assert error_of(await server.read()) == (-32700, "parse_error")
+    await server.write(b"Garbage-Line\r\n")
+    assert error_of(await server.read()) == (-32700, "parse_error")
+    await still_serving(server)
+
+
+async def test_content_length_counts_bytes_and_non_ascii_round_trips(
+    isolated_env: dict[str, str], write_script: ScriptWriter, workspace: Path
+) -> None:
+    text = "Grüße, 世界 ☃ — ok"
+    env = scripted_env(isolated_env, write_script([{"type": "text", "text": text}]))
+    server = await RawServer.start(env, Framing.HEADERS)
+    try:
+        await server.initialize()
+        body = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "session/create",
+                "params": {"cwd": str(workspace), "title": "naïve ✓"},
+            },
+            ensure_ascii=False,
+        ).encode()
+        await server.write(b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+        created = await server.response(2)
+        assert created["result"]["title"] == "naïve ✓"
+        answer = await server.request(
+            3, "turn/submit", {"sessionId": created["result"]["sessionId"], "prompt": "é"}
+        )
+        assert answer["result"]["reply"] == text
+    finally:
+        await server.kill()
+
+
+async def test_no_traceback_reaches_the_host_when_a_handler_fails(
+    server: RawServer, workspace: Path
+) -> None:
+    await server.initialize()
+    # A session whose script file vanished: provider creation fails inside the handler.
+    answer = await server.request(
+        20, "session/create", {"cwd": str(workspace), "provider": "anthropic"}
+    )
+    assert error_of(answer) == (-32000, "provider_not_configured")
+    assert "ANTHROPIC_API_KEY" in answer["error"]["message"]
+    assert "Traceback" not in str(answer)
+    await still_serving(server)
