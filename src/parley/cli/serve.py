@@ -17,6 +17,9 @@ def serve(args: argparse.Namespace) -> int:
         fail(exc)
         return 2
     setup_logging(settings)
+    from parley.server import pygls_core
+
+    pygls_core.install()
     from parley.server.app import serve as serve_stdio
 
     store = open_store(settings, args.ephemeral)
