@@ -16,7 +16,6 @@ from typing import Any
 
 from parley.cli.common import fail, open_store, settings_from, setup_logging
 from parley.engine.engine import Engine
-from parley.engine.permissions import NoApprovals
 from parley.protocol import types as wire
 from parley.protocol.codec import unstructure
 from parley.protocol.errors import ErrorCode, ParleyError
@@ -97,7 +96,7 @@ async def _turn(
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, lambda: engine.cancel(session.id))
     try:
-        return await engine.submit(session.id, prompt, None, NoApprovals())
+        return await engine.submit(session.id, prompt, None, None)
     finally:
         loop.remove_signal_handler(signal.SIGINT)
         await engine.shutdown()

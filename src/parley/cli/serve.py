@@ -22,5 +22,6 @@ def serve(args: argparse.Namespace) -> int:
     pygls_core.install()
     from parley.server.app import serve as serve_stdio
 
-    store = open_store(settings, args.ephemeral)
-    return serve_stdio(settings, store, persistent=not args.ephemeral)
+    return serve_stdio(
+        settings, lambda: open_store(settings, args.ephemeral), persistent=not args.ephemeral
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
+import os
 from collections.abc import Sequence
 
 from parley.engine.permissions import (
@@ -51,7 +51,7 @@ class Authorizer:
                 "allow it with a rule or a permission mode",
                 ErrorCode.APPROVAL_DENIED,
             )
-        approval_id = f"appr_{uuid.uuid4().hex[:16]}"
+        approval_id = f"appr_{os.urandom(8).hex()}"
         question = ApprovalQuestion(
             session.id,
             turn_id,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -14,11 +13,12 @@ import attrs
 from parley.config import Settings
 from parley.engine.authorize import Authorizer
 from parley.engine.messages import ImageBlock, Message, TextBlock, message_to_dict
-from parley.engine.permissions import ApprovalPort
+from parley.engine.permissions import ApprovalPort, NoApprovals
 from parley.engine.profiles import BUILTIN_PROFILES, Profile
 from parley.engine.rules import Rule, parse_rules
 from parley.engine.session import Listener, RunningTurn, Session
 from parley.engine.turn import run_turn
+from parley.ids import new_id
 from parley.protocol import types as wire
 from parley.protocol.codec import structure, unstructure
 from parley.protocol.errors import ErrorCode, ParleyError
@@ -28,10 +28,6 @@ from parley.store.records import SessionRecord, TurnStatus
 from parley.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
-
-
-def new_id(prefix: str) -> str:
-    return f"{prefix}_{uuid.uuid4().hex[:20]}"
 
 
 def session_info(session: Session | None, record: SessionRecord) -> wire.SessionInfo:
@@ -228,6 +224,21 @@ class Engine:
         self.store.commit()
         self.sessions.pop(session_id, None)
 
+    def provider_list(self) -> wire.ProviderListResult:
+        settings = self.settings
+        providers = []
+        for kind in registry.KINDS.values():
+            configured = registry.is_configured(settings, kind.name)
+            providers.append(
+                wire.ProviderInfo(
+                    name=kind.name,
+                    configured=configured,
+                    default_model=kind.default_model,
+                    detail="configured" if configured else kind.setup_hint,
+                )
+            )
+        return wire.ProviderListResult(providers, default=registry.default_provider(settings))
+
     @staticmethod
     def profile_info(profile: Profile) -> wire.ProfileInfo:
         return wire.ProfileInfo(
@@ -247,8 +258,9 @@ class Engine:
         session_id: str,
         prompt: str | Sequence[wire.ContentBlock],
         turn_id: str | None,
-        approvals: ApprovalPort,
+        approvals: ApprovalPort | None,
     ) -> wire.TurnResult:
+        """Run a turn. `approvals` asks a person; None means nobody can be asked."""
         session = self.session(session_id)
         if turn_id is not None:
             if session.running and session.running.turn_id == turn_id:
@@ -264,7 +276,7 @@ class Engine:
             )
         turn_id = turn_id or new_id("turn")
         authorize = Authorizer(
-            approvals,
+            approvals or NoApprovals(),
             self.rules + list(_profile_rules(session.profile)),
             self.settings.approval_timeout,
         )

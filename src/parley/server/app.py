@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import cattrs
 from pygls.protocol.json_rpc import (
@@ -17,7 +19,6 @@ from pygls.protocol.json_rpc import (
 from pygls.server import JsonRPCServer
 
 from parley.config import Settings
-from parley.engine.engine import Engine
 from parley.protocol import types as wire
 from parley.server.approvals import HostApprovals
 from parley.server.dispatch import route
@@ -27,6 +28,9 @@ from parley.server.lifecycle import Negotiated, negotiate
 from parley.server.protocol import ParleyProtocol
 from parley.server.transport import Outbox, claim_stdio, open_reader
 from parley.store.base import Store
+
+if TYPE_CHECKING:
+    from parley.engine.engine import Engine
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_S = 1.5
@@ -43,12 +47,14 @@ def transport_converter() -> cattrs.Converter:
 class ParleyServer(JsonRPCServer):
     protocol: ParleyProtocol
 
-    def __init__(self, settings: Settings, store: Store, persistent: bool) -> None:
+    def __init__(
+        self, settings: Settings, open_store: Callable[[], Store], persistent: bool
+    ) -> None:
         super().__init__(protocol_cls=ParleyProtocol, converter_factory=transport_converter)
         self.settings = settings
-        self.store = store
+        self._open_store = open_store
+        self._store: Store | None = None
         self.persistent = persistent
-        self.engine = Engine(settings, store, self._on_event)
         self.negotiated: Negotiated | None = None
         self.approvals: HostApprovals | None = None
         self.outbox: Outbox | None = None
@@ -57,6 +63,25 @@ class ParleyServer(JsonRPCServer):
         for method, handler in handlers(self).items():
             self.feature(method)(route(method, handler, lambda: self.negotiated is not None))
 
+    # The engine and the store are built on first use, which normally is right after the
+    # initialize answer has been written: the handshake does not wait for them.
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = self._open_store()
+        return self._store
+
+    @functools.cached_property
+    def engine(self) -> Engine:
+        from parley.engine.engine import Engine
+
+        return Engine(self.settings, self.store, self._on_event)
+
+    def _commit(self) -> None:
+        if self._store is not None:
+            self._store.commit()
+
     # --- called by handlers --------------------------------------------------------------------
 
     def initialize(self, params: wire.InitializeParams) -> wire.InitializeResult:
@@ -64,6 +89,8 @@ class ParleyServer(JsonRPCServer):
         self.negotiated = negotiated
         if negotiated.approval_options:
             self.approvals = HostApprovals(self.protocol, negotiated.approval_options)
+        assert self.outbox is not None
+        self.outbox.after_next_flush(lambda: self.engine)
         log.info("initialized by %s %s", params.client_info.name, params.client_info.version or "")
         return result
 
@@ -97,7 +124,7 @@ class ParleyServer(JsonRPCServer):
 
     async def serve(self, fd_in: int, fd_out: int) -> None:
         reader = FrameReader(await open_reader(fd_in))
-        self.outbox = Outbox(fd_out, self.store.commit)
+        self.outbox = Outbox(fd_out, self._commit)
         await self.outbox.open()
         self.protocol.set_writer(self.outbox, include_headers=False)
         framing = await reader.detect()
@@ -136,7 +163,8 @@ class ParleyServer(JsonRPCServer):
 
     async def _wind_down(self) -> None:
         """Cancel in-flight turns, let every request be answered, flush, close the store."""
-        await self.engine.shutdown()
+        if "engine" in self.__dict__:
+            await self.engine.shutdown()
         # Handler tasks of requests still being answered (server->host requests are not tasks).
         futures: list[Any] = list(self.protocol._request_futures.values())
         pending = [f for f in futures if isinstance(f, asyncio.Task)]
@@ -148,12 +176,13 @@ class ParleyServer(JsonRPCServer):
         assert self.outbox is not None
         await self.outbox.drain()
         self.outbox.close()
-        self.store.close()
+        if self._store is not None:
+            self._store.close()
 
 
-def serve(settings: Settings, store: Store, *, persistent: bool) -> int:
+def serve(settings: Settings, open_store: Callable[[], Store], *, persistent: bool) -> int:
     fd_in, fd_out = claim_stdio()
-    server = ParleyServer(settings, store, persistent)
+    server = ParleyServer(settings, open_store, persistent)
 
     async def main() -> None:
         await server.serve(fd_in, fd_out)

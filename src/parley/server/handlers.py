@@ -6,92 +6,83 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-from parley.engine.engine import new_id
-from parley.engine.permissions import NoApprovals
+from parley.ids import new_id
 from parley.protocol import methods as m
 from parley.protocol import types as wire
 from parley.protocol.errors import ErrorCode, ParleyError
-from parley.providers import registry
 
 if TYPE_CHECKING:
     from parley.server.app import ParleyServer
 
 
 def handlers(server: ParleyServer) -> dict[str, Callable[[Any], Awaitable[Any]]]:
-    engine = server.engine
-
     async def initialize(p: wire.InitializeParams) -> wire.InitializeResult:
         if server.negotiated is not None:
             raise ParleyError(ErrorCode.INVALID_PARAMS, "agent/initialize was already called")
         return server.initialize(p)
 
     async def shutdown(_: wire.Empty) -> wire.Empty:
+        engine = server.engine
         await engine.shutdown()
         server.request_stop()
         return wire.Empty()
 
     async def session_create(p: wire.SessionCreateParams) -> wire.SessionInfo:
+        engine = server.engine
         return engine.info(engine.create_session(p).id)
 
     async def session_resume(p: wire.SessionResumeParams) -> wire.SessionInfo:
+        engine = server.engine
         session = engine.session(p.session_id)
         if p.after_seq is not None:
             server.replay(session.id, p.after_seq)
         return engine.info(session.id)
 
     async def session_list(p: wire.SessionListParams) -> wire.SessionListResult:
+        engine = server.engine
         return engine.list_sessions(p)
 
     async def session_get(p: wire.SessionRef) -> wire.SessionDetail:
+        engine = server.engine
         return engine.detail(p.session_id)
 
     async def session_fork(p: wire.SessionForkParams) -> wire.SessionInfo:
+        engine = server.engine
         return engine.info(engine.fork(p.session_id, p.at_turn, p.new_session_id).id)
 
     async def session_delete(p: wire.SessionRef) -> wire.Empty:
+        engine = server.engine
         engine.delete(p.session_id)
         return wire.Empty()
 
     async def turn_submit(p: wire.TurnSubmitParams) -> wire.TurnResult:
+        engine = server.engine
         turn_id = p.turn_id or new_id("turn")
         request_id = server.protocol.msg_id
         assert request_id is not None  # pygls sets it for every request handler
         server.protocol.turn_requests[request_id] = (p.session_id, turn_id)
         try:
-            return await engine.submit(
-                p.session_id, p.prompt, turn_id, server.approvals or NoApprovals()
-            )
+            return await engine.submit(p.session_id, p.prompt, turn_id, server.approvals)
         finally:
             server.protocol.turn_requests.pop(request_id, None)
 
     async def turn_cancel(p: wire.TurnCancelParams) -> wire.Empty:
+        engine = server.engine
         engine.session(p.session_id)  # session_not_found for unknown ids
         engine.cancel(p.session_id, p.turn_id)
         await asyncio.sleep(0)
         return wire.Empty()
 
     async def profile_list(_: wire.Empty) -> wire.ProfileListResult:
+        engine = server.engine
         return wire.ProfileListResult([engine.profile_info(p) for p in engine.profiles()])
 
     async def profile_get(p: wire.ProfileGetParams) -> wire.ProfileInfo:
+        engine = server.engine
         return engine.profile_info(engine.profile(p.name))
 
     async def provider_list(_: wire.Empty) -> wire.ProviderListResult:
-        settings = engine.settings
-        return wire.ProviderListResult(
-            providers=[
-                wire.ProviderInfo(
-                    name=k.name,
-                    configured=registry.is_configured(settings, k.name),
-                    default_model=k.default_model,
-                    detail="configured"
-                    if registry.is_configured(settings, k.name)
-                    else k.setup_hint,
-                )
-                for k in registry.KINDS.values()
-            ],
-            default=registry.default_provider(settings),
-        )
+        return server.engine.provider_list()
 
     return {
         m.INITIALIZE: initialize,

@@ -10,7 +10,6 @@ pygls and lsprotocol versions. If any of those modules is already loaded, nothin
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import sys
 import types
@@ -51,9 +50,8 @@ def install() -> bool:
     """Seed the stand-ins; False (and no change) when the real modules are already in use."""
     if any(name in sys.modules for name in _REPLACED):
         return False
-    spec = importlib.util.find_spec("pygls")
-    if spec is None or not spec.submodule_search_locations:
-        return False
+    import pygls  # the package itself is tiny; only its submodules pull in the LSP layer
+
     lsp_types = types.ModuleType("lsprotocol.types")
     lsp_types.__dict__.update(
         CANCEL_REQUEST="$/cancelRequest",
@@ -65,7 +63,7 @@ def install() -> bool:
     lsp_helpers.__dict__.update(get_method_options_type=_no_options, is_instance=_is_instance)
     # The package without its __init__, which imports the LSP protocol class.
     protocol_pkg = types.ModuleType("pygls.protocol")
-    protocol_pkg.__path__ = [os.path.join(next(iter(spec.submodule_search_locations)), "protocol")]
+    protocol_pkg.__path__ = [os.path.join(pygls.__path__[0], "protocol")]
     sys.modules.update(
         {"lsprotocol.types": lsp_types, "pygls.lsp": lsp_helpers, "pygls.protocol": protocol_pkg}
     )

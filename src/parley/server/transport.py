@@ -61,6 +61,11 @@ class Outbox:
         self._closed = False
         self.framing = Framing.HEADERS
         self.last_write = 0.0
+        self._after_flush: list[Callable[[], object]] = []
+
+    def after_next_flush(self, callback: Callable[[], object]) -> None:
+        """Run `callback` once the frames written so far have been handed to the OS."""
+        self._after_flush.append(callback)
 
     async def open(self) -> None:
         loop = asyncio.get_running_loop()
@@ -95,6 +100,9 @@ class Outbox:
                 self._file.write(data)
         except (BrokenPipeError, ConnectionResetError):
             self._closed = True  # the host is gone; keep running to shut down cleanly
+        callbacks, self._after_flush = self._after_flush, []
+        for callback in callbacks:
+            callback()
 
     async def drain(self, limit_s: float = 1.0) -> None:
         """Wait until everything written has left the process (or the host stopped reading)."""
