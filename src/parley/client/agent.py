@@ -143,17 +143,17 @@ class ParleyClient:
         if self.process.returncode is None and not self.connection.closed.is_set():
             with contextlib.suppress(ParleyRpcError, ParleyClientError, TimeoutError):
                 await asyncio.wait_for(self.connection.request(m.SHUTDOWN, {}), timeout_s)
-        return await self.close()
+        return await self.close(grace_s=timeout_s)
 
-    async def close(self) -> int:
-        """Stop the process without asking: EOF, then SIGTERM, then SIGKILL."""
+    async def close(self, grace_s: float = 3.0) -> int:
+        """Stop the process without asking: EOF, then SIGTERM, then SIGKILL, `grace_s` apart."""
         proc = self.process
         if proc.returncode is None and proc.stdin is not None:
             with contextlib.suppress(Exception):
                 proc.stdin.close()
         for step in (proc.terminate, proc.kill):
             try:
-                await asyncio.wait_for(proc.wait(), 3.0)
+                await asyncio.wait_for(proc.wait(), grace_s)
                 break
             except TimeoutError:
                 with contextlib.suppress(ProcessLookupError):
