@@ -80,6 +80,11 @@ class _Turn:
             return self.fail(
                 ParleyError(ErrorCode.CANCELLED, "the turn was cancelled", recoverable=True)
             )
+        except Exception as exc:  # a bug must still end the turn with its one terminal event
+            log.exception("turn %s failed", self.turn_id)
+            return self.fail(
+                ParleyError(ErrorCode.INTERNAL, f"internal error: {type(exc).__name__}: {exc}")
+            )
 
     async def model_step(self, step: int) -> model.Completion | wire.TurnResult:
         session = self.session
@@ -124,7 +129,7 @@ class _Turn:
         except ParleyError as exc:
             self.keep_partial(text, thinking)
             return self.fail(exc)
-        except asyncio.CancelledError:
+        except (asyncio.CancelledError, Exception):
             self.keep_partial(text, thinking)
             raise
         self.keep_partial(text, thinking)
