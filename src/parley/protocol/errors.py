@@ -17,6 +17,7 @@ class ErrorCode(enum.StrEnum):
     SESSION_EXISTS = "session_exists"
     TURN_NOT_FOUND = "turn_not_found"
     PROFILE_NOT_FOUND = "profile_not_found"
+    CONFIG_INVALID = "config_invalid"
     PROVIDER_NOT_CONFIGURED = "provider_not_configured"
     PROVIDER_AUTH_FAILED = "provider_auth_failed"
     PROVIDER_ERROR = "provider_error"

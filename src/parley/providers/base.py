@@ -95,6 +95,9 @@ class ProviderConfig:
     max_retries: int = 4
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
+    # Tokens the model takes in; `registry.resolve` always fills it in (settings, the provider's
+    # section, make_config's knowledge of the model, or the kind's default, in that order).
+    context_window: int | None = None
 
 
 class Provider(abc.ABC):

@@ -19,6 +19,9 @@ class ProviderKind:
     default_model: str
     credential_env: str | None  # the variable whose presence means "configured"
     setup_hint: str
+    # Tokens of input the kind's models take, when nothing more specific is known. Cautious:
+    # compacting early costs a summary, sending too much fails the turn.
+    context_window: int = 128_000
 
 
 KINDS: dict[str, ProviderKind] = {
@@ -30,6 +33,7 @@ KINDS: dict[str, ProviderKind] = {
             "claude-sonnet-4-5",
             "ANTHROPIC_API_KEY",
             "set ANTHROPIC_API_KEY",
+            context_window=200_000,
         ),
         ProviderKind("openai", "openai", "gpt-5", "OPENAI_API_KEY", "set OPENAI_API_KEY"),
         ProviderKind(
@@ -46,6 +50,7 @@ KINDS: dict[str, ProviderKind] = {
             "llama3.2",
             "OLLAMA_HOST",
             "set OLLAMA_HOST (e.g. http://127.0.0.1:11434)",
+            context_window=8_192,
         ),
         ProviderKind(
             "openai-compatible",
@@ -53,6 +58,7 @@ KINDS: dict[str, ProviderKind] = {
             "default",
             None,
             "set providers.openai-compatible.base_url in the config file",
+            context_window=32_768,
         ),
         ProviderKind(
             "scripted",
@@ -60,6 +66,7 @@ KINDS: dict[str, ProviderKind] = {
             "scripted",
             "PARLEY_SCRIPT",
             "set PARLEY_SCRIPT or pass --script PATH",
+            context_window=200_000,
         ),
     )
 }
@@ -118,7 +125,14 @@ def resolve(
         )
     module = importlib.import_module(f"parley.providers.{KINDS[name].module}")
     config: ProviderConfig = module.make_config(settings, name, model)
-    return config
+    return attrs.evolve(config, context_window=context_window(settings, config))
+
+
+def context_window(settings: Settings, config: ProviderConfig) -> int:
+    """The setting, else the provider's config section, else the model's, else the kind's."""
+    section = _section(settings, config.kind).get("context_window")
+    window = settings.context_window or section or config.context_window
+    return int(window) if isinstance(window, int) else KINDS[config.kind].context_window
 
 
 def create(config: ProviderConfig) -> Provider:
