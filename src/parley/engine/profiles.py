@@ -6,6 +6,8 @@ from typing import Any
 
 import attrs
 
+from parley.protocol import types as wire
+
 BASE_PROMPT = (
     "You are Parley, a careful software engineering agent working in the user's project at "
     "{cwd}. Use the tools to look at files before you answer questions about them. Paths are "
@@ -60,3 +62,21 @@ BUILTIN_PROFILES: dict[str, Profile] = {
         ),
     )
 }
+
+
+def profile_info(profile: Profile) -> wire.ProfileInfo:
+    """A profile as profile/list and profile/get show it."""
+    return wire.ProfileInfo(
+        name=profile.name,
+        description=profile.description,
+        source=profile.source,
+        provider=profile.provider,
+        model=profile.model,
+        permission_mode=profile.permission_mode,  # type: ignore[arg-type]
+        max_turns=profile.max_turns,
+        system_prompt=profile.system_prompt,
+        allowed_tools=list(profile.allowed_tools) if profile.allowed_tools is not None else None,
+        disallowed_tools=list(profile.disallowed_tools),
+        context_files=list(profile.context_files),
+        rules=[dict(rule) for rule in profile.rules],
+    )

@@ -85,7 +85,13 @@ REQUESTS: Final[tuple[Method, ...]] = (
         t.Empty,
         "Cancel the running turn; its turn/submit then answers with stopReason 'cancelled'.",
     ),
-    Method(PROFILE_LIST, t.Empty, t.ProfileListResult, "Profiles available to new sessions."),
+    Method(
+        PROFILE_LIST,
+        t.ProfileListParams,
+        t.ProfileListResult,
+        "Profiles available to new sessions in cwd: built-in, the user's, then the project's; "
+        "a later one replaces an earlier one of the same name.",
+    ),
     Method(PROFILE_GET, t.ProfileGetParams, t.ProfileInfo, "One profile."),
     Method(
         PROVIDER_LIST,

@@ -168,6 +168,21 @@ class ProfileInfo:
     model: str | None = None
     permission_mode: PermissionMode | None = None
     max_turns: int | None = None
+    system_prompt: str | None = attrs.field(
+        default=None,
+        metadata=doc("The prompt as written; '{cwd}' stands for the session's directory."),
+    )
+    allowed_tools: list[str] | None = attrs.field(
+        default=None, metadata=doc("Only these tools. Omitted: every tool.")
+    )
+    disallowed_tools: list[str] = attrs.field(factory=list)
+    context_files: list[str] = attrs.field(
+        factory=list,
+        metadata=doc("Files (relative to the session's cwd) added to the system prompt."),
+    )
+    rules: list[dict[str, Any]] = attrs.field(
+        factory=list, metadata=doc("Permission rules {tool, action, match?}, first match wins.")
+    )
 
 
 @attrs.frozen
@@ -293,8 +308,20 @@ class TurnCancelParams:
 
 
 @attrs.frozen
+class ProfileListParams:
+    cwd: str | None = attrs.field(
+        default=None,
+        metadata=doc("Include this project's .parley/profiles/. Default: the server's cwd."),
+    )
+
+
+@attrs.frozen
 class ProfileGetParams:
     name: str = attrs.field(metadata=doc("", minLength=1))
+    cwd: str | None = attrs.field(
+        default=None,
+        metadata=doc("Look in this project's .parley/profiles/ too. Default: the server's cwd."),
+    )
 
 
 @attrs.frozen
