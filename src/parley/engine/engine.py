@@ -14,7 +14,8 @@ from parley.config import Settings
 from parley.engine.authorize import Authorizer
 from parley.engine.messages import ImageBlock, Message, TextBlock, message_to_dict
 from parley.engine.permissions import ApprovalPort, NoApprovals
-from parley.engine.profiles import BUILTIN_PROFILES, Profile
+from parley.engine.profile_files import load_profiles
+from parley.engine.profiles import Profile
 from parley.engine.rules import Rule, parse_rules
 from parley.engine.session import Listener, RunningTurn, Session
 from parley.engine.turn import run_turn
@@ -79,17 +80,20 @@ class Engine:
 
     # --- sessions ----------------------------------------------------------------------------
 
-    def profile(self, name: str) -> Profile:
-        profile = BUILTIN_PROFILES.get(name)
+    def profile(self, name: str, cwd: Path | None = None) -> Profile:
+        """The profile a session in `cwd` gets by that name (project profiles need the cwd)."""
+        profiles = load_profiles(self.settings, cwd)
+        profile = profiles.get(name)
         if profile is None:
             raise ParleyError(
                 ErrorCode.PROFILE_NOT_FOUND,
-                f"no profile named {name!r}; available: {', '.join(BUILTIN_PROFILES)}",
+                f"no profile named {name!r}; available: {', '.join(profiles)}",
             )
         return profile
 
-    def profiles(self) -> list[Profile]:
-        return list(BUILTIN_PROFILES.values())
+    def profiles(self, cwd: Path | None = None) -> list[Profile]:
+        """Built-in, the user's, then `cwd`'s project profiles; files are read on every call."""
+        return list(load_profiles(self.settings, cwd).values())
 
     def create_session(self, params: wire.SessionCreateParams) -> Session:
         session_id = params.session_id or new_id("ses")
@@ -97,7 +101,7 @@ class Engine:
             raise ParleyError(ErrorCode.SESSION_EXISTS, f"session {session_id!r} already exists")
         cwd = _directory(params.cwd or os.getcwd(), "cwd")
         extra = [str(_directory(d, "additionalDirectories")) for d in params.additional_directories]
-        profile = self.profile(params.profile or self.settings.profile)
+        profile = self.profile(params.profile or self.settings.profile, cwd)
         config = registry.resolve(
             self.settings,
             params.provider or profile.provider,
@@ -147,7 +151,7 @@ class Engine:
         if record is None:
             raise ParleyError(ErrorCode.SESSION_NOT_FOUND, f"no session {session_id!r}")
         history = [m.message for m in self.store.load_messages(session_id)]
-        session = self._open(record, history, self.profile(record.profile))
+        session = self._open(record, history, self.profile(record.profile, Path(record.cwd)))
         self.sessions[session_id] = session
         return session
 

@@ -1,0 +1,81 @@
+"""The engine resolves a session's profile from built-ins, user files and the session's project."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from parley.config import ConfigError, Settings, load_settings
+from parley.engine.engine import Engine
+from parley.protocol import types as wire
+from parley.protocol.errors import ErrorCode, ParleyError
+from parley.store.memory import MemoryStore
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    script = tmp_path / "script.json"
+    script.write_text(json.dumps({"responses": [[{"type": "text", "text": "ok"}]]}))
+    env = {
+        "PARLEY_CONFIG_DIR": str(tmp_path / "config"),
+        "PARLEY_CONFIG": str(tmp_path / "config" / "config.toml"),
+        "PARLEY_SCRIPT": str(script),
+        "PARLEY_PROVIDER": "scripted",
+    }
+    return load_settings(env=env)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    path = tmp_path / "project"
+    (path / ".parley" / "profiles").mkdir(parents=True)
+    (path / ".parley" / "profiles" / "local.md").write_text(
+        "---\ndescription: the project's own\nmax_turns: 2\n---\nProject prompt.\n"
+    )
+    return path.resolve()
+
+
+def ignore(*_: Any) -> None:
+    pass
+
+
+def test_a_session_in_a_project_can_use_its_profiles(settings: Settings, project: Path) -> None:
+    store = MemoryStore()
+    engine = Engine(settings, store, ignore)
+    session = engine.create_session(wire.SessionCreateParams(cwd=str(project), profile="local"))
+    assert session.profile.description == "the project's own"
+    assert session.record.profile == "local"
+    assert "local" in [p.name for p in engine.profiles(project)]
+    assert "local" not in [p.name for p in engine.profiles(None)]
+
+    # A fresh engine (a restarted server) loads the stored session with the same profile.
+    again = Engine(settings, store, ignore).session(session.id)
+    assert again.profile == session.profile
+
+
+def test_an_unknown_profile_lists_what_is_available_there(
+    settings: Settings, project: Path
+) -> None:
+    engine = Engine(settings, MemoryStore(), ignore)
+    with pytest.raises(ParleyError) as info:
+        engine.create_session(wire.SessionCreateParams(cwd=str(project), profile="nope"))
+    assert info.value.code == ErrorCode.PROFILE_NOT_FOUND
+    assert info.value.message == (
+        "no profile named 'nope'; available: default, code-reviewer, test-writer, "
+        "documentation-writer, local"
+    )
+
+
+def test_a_bad_project_profile_fails_session_create_naming_the_file(
+    settings: Settings, project: Path
+) -> None:
+    bad = project / ".parley" / "profiles" / "bad.toml"
+    bad.write_text("max_turns = 'many'\n")
+    engine = Engine(settings, MemoryStore(), ignore)
+    with pytest.raises(ConfigError) as info:
+        engine.create_session(wire.SessionCreateParams(cwd=str(project)))
+    assert info.value.code == ErrorCode.CONFIG_INVALID
+    assert info.value.message == f"{bad}: max_turns: must be a positive integer, got 'many'"
