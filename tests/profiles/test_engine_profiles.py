@@ -79,3 +79,31 @@ def test_a_bad_project_profile_fails_session_create_naming_the_file(
         engine.create_session(wire.SessionCreateParams(cwd=str(project)))
     assert info.value.code == ErrorCode.CONFIG_INVALID
     assert info.value.message == f"{bad}: max_turns: must be a positive integer, got 'many'"
+
+
+def test_the_session_sends_its_profile_prompt_with_context_files(
+    settings: Settings, project: Path
+) -> None:
+    (project / ".parley" / "profiles" / "docs.toml").write_text(
+        'system_prompt = "Work in {cwd}."\ncontext_files = ["GUIDE.md"]\n'
+    )
+    (project / "GUIDE.md").write_text("Be kind.")
+    engine = Engine(settings, MemoryStore(), ignore)
+    session = engine.create_session(wire.SessionCreateParams(cwd=str(project), profile="docs"))
+    assert session.system_prompt == (
+        f'Work in {project}.\n\n<context_file path="GUIDE.md">\nBe kind.\n</context_file>'
+    )
+
+
+def test_a_missing_context_file_fails_session_create_and_stores_nothing(
+    settings: Settings, project: Path
+) -> None:
+    profile = project / ".parley" / "profiles" / "docs.toml"
+    profile.write_text('context_files = ["GUIDE.md"]\n')
+    store = MemoryStore()
+    with pytest.raises(ConfigError) as info:
+        Engine(settings, store, ignore).create_session(
+            wire.SessionCreateParams(session_id="s1", cwd=str(project), profile="docs")
+        )
+    assert info.value.message == f"{profile}: context_files[0]: GUIDE.md does not exist"
+    assert store.load_session("s1") is None

@@ -124,9 +124,9 @@ class Engine:
             tags=list(params.tags),
             additional_directories=extra,
         )
+        session = self._open(record, [], profile)  # fails before anything is stored
         self.store.create_session(record)
         self.store.commit()
-        session = self._open(record, [], profile)
         self.sessions[session_id] = session
         return session
 

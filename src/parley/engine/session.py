@@ -11,6 +11,7 @@ import attrs
 
 from parley.engine.messages import Message
 from parley.engine.profiles import Profile
+from parley.engine.system_prompt import system_prompt
 from parley.protocol import types as wire
 from parley.protocol.codec import unstructure
 from parley.providers.base import Provider
@@ -53,6 +54,8 @@ class Session:
         self.tool_context = ToolContext(
             roots=tuple(r.resolve() for r in roots), timeout_s=tool_timeout_s
         )
+        # Built once: context files are read when the session starts (or is loaded).
+        self.system_prompt = system_prompt(profile, self.tool_context)
 
     @property
     def id(self) -> str:

@@ -88,10 +88,9 @@ class _Turn:
 
     async def model_step(self, step: int) -> model.Completion | wire.TurnResult:
         session = self.session
-        profile = session.profile
         request = model.ModelRequest(
             model=session.provider.model,
-            system=profile.system_prompt.format(cwd=session.record.cwd),
+            system=session.system_prompt,
             messages=repair(session.history),
             tools=[t.spec() for t in session.tools],
         )
