@@ -43,6 +43,10 @@ class Store(abc.ABC):
     def load_messages(self, session_id: str) -> list[StoredMessage]: ...
 
     @abc.abstractmethod
+    def replace_messages(self, session_id: str, messages: Sequence[StoredMessage]) -> None:
+        """Make `messages` the session's whole history (compaction rewrites it)."""
+
+    @abc.abstractmethod
     def append_event(
         self, session_id: str, seq: int, turn_id: str, method: str, params: dict[str, Any]
     ) -> None: ...

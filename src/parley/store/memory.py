@@ -62,6 +62,9 @@ class MemoryStore(Store):
     def load_messages(self, session_id: str) -> list[StoredMessage]:
         return list(self._messages.get(session_id, ()))
 
+    def replace_messages(self, session_id: str, messages: Sequence[StoredMessage]) -> None:
+        self._messages[session_id] = list(messages)
+
     def append_event(
         self, session_id: str, seq: int, turn_id: str, method: str, params: dict[str, Any]
     ) -> None:
