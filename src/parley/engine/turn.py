@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from parley.engine.compaction import compact_if_needed
 from parley.engine.history import repair
 from parley.engine.messages import Message, TextBlock
 from parley.engine.session import Session
@@ -88,6 +89,7 @@ class _Turn:
 
     async def model_step(self, step: int) -> model.Completion | wire.TurnResult:
         session = self.session
+        await compact_if_needed(session, self.turn_id, self.account)
         request = model.ModelRequest(
             model=session.provider.model,
             system=session.system_prompt,
