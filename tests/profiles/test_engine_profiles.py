@@ -48,8 +48,8 @@ def test_a_session_in_a_project_can_use_its_profiles(settings: Settings, project
     session = engine.create_session(wire.SessionCreateParams(cwd=str(project), profile="local"))
     assert session.profile.description == "the project's own"
     assert session.record.profile == "local"
-    assert "local" in [p.name for p in engine.profiles(project)]
-    assert "local" not in [p.name for p in engine.profiles(None)]
+    assert "local" in [p.name for p in engine.profiles(str(project))]
+    assert "local" not in [p.name for p in engine.profiles(str(project.parent))]
 
     # A fresh engine (a restarted server) loads the stored session with the same profile.
     again = Engine(settings, store, ignore).session(session.id)

@@ -212,9 +212,18 @@ class ParleyClient:
     async def delete_session(self, session_id: str) -> None:
         await self.connection.request(m.SESSION_DELETE, {"sessionId": session_id})
 
-    async def list_profiles(self) -> list[wire.ProfileInfo]:
-        result: wire.ProfileListResult = await self.call(m.PROFILE_LIST, {}, wire.ProfileListResult)
+    async def list_profiles(self, cwd: str | None = None) -> list[wire.ProfileInfo]:
+        """Built-in, the user's, then the project's in `cwd` (default: the server's directory)."""
+        params = unstructure(wire.ProfileListParams(cwd))
+        result: wire.ProfileListResult = await self.call(
+            m.PROFILE_LIST, params, wire.ProfileListResult
+        )
         return result.profiles
+
+    async def get_profile(self, name: str, cwd: str | None = None) -> wire.ProfileInfo:
+        params = unstructure(wire.ProfileGetParams(name, cwd))
+        result: wire.ProfileInfo = await self.call(m.PROFILE_GET, params, wire.ProfileInfo)
+        return result
 
     async def list_providers(self) -> wire.ProviderListResult:
         result: wire.ProviderListResult = await self.call(

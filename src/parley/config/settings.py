@@ -6,7 +6,6 @@ Every problem is a ConfigError whose message names the source and the key.
 
 from __future__ import annotations
 
-import difflib
 import os
 import types
 import typing
@@ -156,6 +155,8 @@ def _from_text(text: str, want: type, key: str, where: str) -> Any:
 def _unknown(
     where: str, key: str, known: typing.Iterable[str], what: str = "setting"
 ) -> ConfigError:
+    import difflib  # only on this error path: start-up time matters
+
     hint = difflib.get_close_matches(key, list(known), n=1)
     suggestion = f"; did you mean {hint[0]!r}?" if hint else ""
     return ConfigError(f"{where}: unknown {what} {key!r}{suggestion}")

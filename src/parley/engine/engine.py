@@ -80,8 +80,17 @@ class Engine:
 
     # --- sessions ----------------------------------------------------------------------------
 
-    def profile(self, name: str, cwd: Path | None = None) -> Profile:
-        """The profile a session in `cwd` gets by that name (project profiles need the cwd)."""
+    def profiles(self, cwd: str | None = None) -> list[Profile]:
+        """Built-in, the user's, then the project's in `cwd` (default: the server's directory).
+
+        Files are read on every call, so edits show at once.
+        """
+        return list(load_profiles(self.settings, _directory(cwd or os.getcwd(), "cwd")).values())
+
+    def profile(self, name: str, cwd: str | None = None) -> Profile:
+        return self._profile(name, _directory(cwd or os.getcwd(), "cwd"))
+
+    def _profile(self, name: str, cwd: Path) -> Profile:
         profiles = load_profiles(self.settings, cwd)
         profile = profiles.get(name)
         if profile is None:
@@ -91,17 +100,13 @@ class Engine:
             )
         return profile
 
-    def profiles(self, cwd: Path | None = None) -> list[Profile]:
-        """Built-in, the user's, then `cwd`'s project profiles; files are read on every call."""
-        return list(load_profiles(self.settings, cwd).values())
-
     def create_session(self, params: wire.SessionCreateParams) -> Session:
         session_id = params.session_id or new_id("ses")
         if session_id in self.sessions or self.store.load_session(session_id) is not None:
             raise ParleyError(ErrorCode.SESSION_EXISTS, f"session {session_id!r} already exists")
         cwd = _directory(params.cwd or os.getcwd(), "cwd")
         extra = [str(_directory(d, "additionalDirectories")) for d in params.additional_directories]
-        profile = self.profile(params.profile or self.settings.profile, cwd)
+        profile = self._profile(params.profile or self.settings.profile, cwd)
         config = registry.resolve(
             self.settings,
             params.provider or profile.provider,
@@ -151,7 +156,7 @@ class Engine:
         if record is None:
             raise ParleyError(ErrorCode.SESSION_NOT_FOUND, f"no session {session_id!r}")
         history = [m.message for m in self.store.load_messages(session_id)]
-        session = self._open(record, history, self.profile(record.profile, Path(record.cwd)))
+        session = self._open(record, history, self._profile(record.profile, Path(record.cwd)))
         self.sessions[session_id] = session
         return session
 
@@ -242,18 +247,6 @@ class Engine:
                 )
             )
         return wire.ProviderListResult(providers, default=registry.default_provider(settings))
-
-    @staticmethod
-    def profile_info(profile: Profile) -> wire.ProfileInfo:
-        return wire.ProfileInfo(
-            name=profile.name,
-            description=profile.description,
-            source=profile.source,
-            provider=profile.provider,
-            model=profile.model,
-            permission_mode=profile.permission_mode,  # type: ignore[arg-type]
-            max_turns=profile.max_turns,
-        )
 
     # --- turns -------------------------------------------------------------------------------
 

@@ -73,13 +73,15 @@ def handlers(server: ParleyServer) -> dict[str, Callable[[Any], Awaitable[Any]]]
         await asyncio.sleep(0)
         return wire.Empty()
 
-    async def profile_list(_: wire.Empty) -> wire.ProfileListResult:
-        engine = server.engine
-        return wire.ProfileListResult([engine.profile_info(p) for p in engine.profiles()])
+    async def profile_list(p: wire.ProfileListParams) -> wire.ProfileListResult:
+        from parley.engine.profiles import profile_info
+
+        return wire.ProfileListResult([profile_info(x) for x in server.engine.profiles(p.cwd)])
 
     async def profile_get(p: wire.ProfileGetParams) -> wire.ProfileInfo:
-        engine = server.engine
-        return engine.profile_info(engine.profile(p.name))
+        from parley.engine.profiles import profile_info
+
+        return profile_info(server.engine.profile(p.name, p.cwd))
 
     async def provider_list(_: wire.Empty) -> wire.ProviderListResult:
         return server.engine.provider_list()
