@@ -7,6 +7,8 @@ import sys
 from collections.abc import Sequence
 
 from parley.cli.common import add_settings_flags
+from parley.cli.config_cmd import add_config_parser
+from parley.cli.sessions_cmd import add_sessions_parser
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -56,6 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--permission-mode", choices=["ask", "accept-edits", "allow", "deny"])
     add_settings_flags(serve)
     serve.set_defaults(func=_serve)
+
+    add_config_parser(sub)
+    add_sessions_parser(sub)
 
     version = sub.add_parser("version", help="print the version")
     version.add_argument("--json", action="store_true", help="as JSON")
