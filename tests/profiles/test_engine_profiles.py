@@ -107,3 +107,13 @@ def test_a_missing_context_file_fails_session_create_and_stores_nothing(
         )
     assert info.value.message == f"{profile}: context_files[0]: GUIDE.md does not exist"
     assert store.load_session("s1") is None
+
+
+def test_the_max_turns_setting_overrides_the_profile(settings: Settings, project: Path) -> None:
+    engine = Engine(settings, MemoryStore(), ignore)
+    local = wire.SessionCreateParams(cwd=str(project), profile="local")
+    assert engine.create_session(local).profile.max_turns == 2
+    capped = Engine(
+        load_settings(env={**settings.env, "PARLEY_MAX_TURNS": "7"}), MemoryStore(), ignore
+    )
+    assert capped.create_session(local).profile.max_turns == 7

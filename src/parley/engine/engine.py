@@ -91,6 +91,7 @@ class Engine:
         return self._profile(name, _directory(cwd or os.getcwd(), "cwd"))
 
     def _profile(self, name: str, cwd: Path) -> Profile:
+        """The profile a session uses; the max_turns setting, when set, overrides the profile's."""
         profiles = load_profiles(self.settings, cwd)
         profile = profiles.get(name)
         if profile is None:
@@ -98,6 +99,8 @@ class Engine:
                 ErrorCode.PROFILE_NOT_FOUND,
                 f"no profile named {name!r}; available: {', '.join(profiles)}",
             )
+        if self.settings.max_turns is not None:
+            profile = attrs.evolve(profile, max_turns=self.settings.max_turns)
         return profile
 
     def create_session(self, params: wire.SessionCreateParams) -> Session:
