@@ -16,7 +16,6 @@ Every problem is a ConfigError reading "<file>: <field>: <problem>".
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -101,6 +100,8 @@ def read_profile(path: Path, *, project: bool) -> Profile:
 
 
 def _toml(path: Path, text: str) -> dict[str, Any]:
+    import tomllib  # only when there is a TOML profile: start-up time
+
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
