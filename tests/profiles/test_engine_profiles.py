@@ -117,3 +117,29 @@ def test_the_max_turns_setting_overrides_the_profile(settings: Settings, project
         load_settings(env={**settings.env, "PARLEY_MAX_TURNS": "7"}), MemoryStore(), ignore
     )
     assert capped.create_session(local).profile.max_turns == 7
+
+
+def test_model_from_flags_or_environment_beats_the_profiles(tmp_path: Path, project: Path) -> None:
+    (project / ".parley" / "profiles" / "pinned.toml").write_text('model = "profile-model"\n')
+    script = tmp_path / "s.json"
+    script.write_text(json.dumps({"responses": []}))
+    env = {
+        "PARLEY_CONFIG_DIR": str(tmp_path / "c"),
+        "PARLEY_SCRIPT": str(script),
+        "PARLEY_PROVIDER": "scripted",
+    }
+    create = wire.SessionCreateParams(cwd=str(project), profile="pinned")
+
+    from_profile = Engine(load_settings(env=env), MemoryStore(), ignore).create_session(create)
+    from_env = Engine(
+        load_settings(env={**env, "PARLEY_MODEL": "env-model"}), MemoryStore(), ignore
+    ).create_session(create)
+    from_flag = Engine(
+        load_settings({"model": "flag-model"}, env={**env, "PARLEY_MODEL": "x"}),
+        MemoryStore(),
+        ignore,
+    ).create_session(create)
+
+    assert from_profile.record.model == "profile-model"
+    assert from_env.record.model == "env-model"
+    assert from_flag.record.model == "flag-model"

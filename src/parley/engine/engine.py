@@ -110,10 +110,11 @@ class Engine:
         cwd = _directory(params.cwd or os.getcwd(), "cwd")
         extra = [str(_directory(d, "additionalDirectories")) for d in params.additional_directories]
         profile = self._profile(params.profile or self.settings.profile, cwd)
+        # Request, then flags / environment / config file (settings), then the profile.
         config = registry.resolve(
             self.settings,
-            params.provider or profile.provider,
-            params.model or profile.model or self.settings.model,
+            params.provider or self.settings.provider or profile.provider,
+            params.model or self.settings.model or profile.model,
         )
         mode = (
             params.permission_mode
