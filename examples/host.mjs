@@ -21,9 +21,8 @@ async function approve(request, { signal }) {
   if (!process.stdin.isTTY) return "reject_once";
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
-    const answer = await rl.question(`Allow ${request.tool} ${JSON.stringify(request.input)}? [y/N] `, {
-      signal,
-    });
+    const question = `Allow ${request.tool} ${JSON.stringify(request.input)}? [y/N] `;
+    const answer = await rl.question(question, { signal });
     return answer.trim().toLowerCase().startsWith("y") ? "allow_once" : "reject_once";
   } finally {
     rl.close();

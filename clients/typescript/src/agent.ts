@@ -104,27 +104,32 @@ export class ParleyAgent {
 
   /** Use spawnAgent(). */
   constructor(
-    private readonly process: ServerProcess,
+    private readonly serverProcess: ServerProcess,
     private readonly options: SpawnOptions,
   ) {
-    const { child } = process;
-    this.connection = new Connection(child.stdout, child.stdin, options.framing ?? "content-length", {
-      notification: (method, params) => this.notified(method, params),
-      request: (method, params) => this.serverRequest(method, params),
-      ended: () => void this.closeWhenExited(),
-    });
+    const { child } = serverProcess;
+    this.connection = new Connection(
+      child.stdout,
+      child.stdin,
+      options.framing ?? "content-length",
+      {
+        notification: (method, params) => this.notified(method, params),
+        request: (method, params) => this.serverRequest(method, params),
+        ended: () => void this.closeWhenExited(),
+      },
+    );
     child.on("error", () => this.closeConnection());
     child.on("exit", () => setTimeout(() => this.closeConnection(), OUTPUT_GRACE_MS).unref());
   }
 
   /** The server's process id (undefined if it never started). */
   get pid(): number | undefined {
-    return this.process.pid;
+    return this.serverProcess.pid;
   }
 
   /** The last lines the server wrote to stderr (its log). */
   get stderr(): readonly string[] {
-    return this.process.stderr;
+    return this.serverProcess.stderr;
   }
 
   // --- lifecycle -------------------------------------------------------------------------------
@@ -150,7 +155,7 @@ export class ParleyAgent {
         () =>
           new ParleyClientError(
             "connection_closed",
-            `\`${this.process.argv.join(" ")}\` did not answer agent/initialize in time`,
+            `\`${this.serverProcess.argv.join(" ")}\` did not answer agent/initialize in time`,
             { stderr: [...this.stderr] },
           ),
       );
@@ -182,11 +187,11 @@ export class ParleyAgent {
   async shutdown(options: ShutdownOptions = {}): Promise<number | null> {
     const { timeoutMs = 5_000, graceMs = 2_000 } = options;
     for (const controller of this.approvals) controller.abort();
-    if (!this.connection.closed && !this.process.ended && timeoutMs > 0) {
+    if (!this.connection.closed && !this.serverProcess.ended && timeoutMs > 0) {
       // Errors here (gone already, refused) change nothing: stopping the process settles it.
       await withTimeout(this.request("agent/shutdown", {}), timeoutMs, () => null).catch(() => {});
     }
-    const code = await this.process.stop(graceMs);
+    const code = await this.serverProcess.stop(graceMs);
     this.closeConnection();
     return code;
   }
@@ -378,15 +383,15 @@ export class ParleyAgent {
 
   /** The output ended: give the process a moment to exit, so the error can say how it ended. */
   private async closeWhenExited(): Promise<void> {
-    await this.process.wait(OUTPUT_GRACE_MS);
+    await this.serverProcess.wait(OUTPUT_GRACE_MS);
     this.closeConnection();
   }
 
   private closeConnection(): void {
     if (!this.connection.closed) {
-      const code = this.process.failedToSpawn ? "spawn_failed" : "connection_closed";
+      const code = this.serverProcess.failedToSpawn ? "spawn_failed" : "connection_closed";
       this.connection.close(
-        new ParleyClientError(code, this.process.describeEnd(), { stderr: [...this.stderr] }),
+        new ParleyClientError(code, this.serverProcess.describeEnd(), { stderr: [...this.stderr] }),
       );
     }
     for (const queue of this.iterators) queue.end();

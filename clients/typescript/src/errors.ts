@@ -4,10 +4,7 @@
 import type { ErrorCode } from "./generated/types.js";
 
 /** A code this package raises itself: the process or the connection failed. */
-export type ClientErrorCode =
-  | "spawn_failed"
-  | "connection_closed"
-  | "protocol_version_mismatch";
+export type ClientErrorCode = "spawn_failed" | "connection_closed" | "protocol_version_mismatch";
 
 /** Codes the server may send; unknown future codes arrive as plain strings. */
 export type WireErrorCode = ErrorCode | "method_not_found" | "parse_error" | "invalid_request";

@@ -40,7 +40,10 @@ export class ServerProcess {
   private exitCode: number | null | undefined = undefined;
   private spawnError: Error | undefined;
 
-  private constructor(readonly child: ChildProcessWithoutNullStreams, readonly argv: string[]) {
+  private constructor(
+    readonly child: ChildProcessWithoutNullStreams,
+    readonly argv: string[],
+  ) {
     this.exited = new Promise((resolve) => {
       child.once("exit", (code) => {
         this.exitCode = code; // null when a signal ended it

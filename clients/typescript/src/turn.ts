@@ -1,7 +1,12 @@
 // A running turn: await it for the result, or iterate it for its notifications.
 
 import type { TurnResult } from "./generated/types.js";
-import { type Notification, type NotificationHandlers, NotificationQueue, dispatchTo } from "./notifications.js";
+import {
+  type Notification,
+  type NotificationHandlers,
+  NotificationQueue,
+  dispatchTo,
+} from "./notifications.js";
 
 export interface TurnCallbacks {
   /** Every notification of the turn, in order. */

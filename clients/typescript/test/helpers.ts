@@ -106,6 +106,8 @@ export function isRunning(pid: number): boolean {
 /** The shape of a stream, whatever the chunking: methods (progress with its stage), with runs
  * of the same one collapsed. */
 export function shape(notes: readonly Notification[]): string[] {
-  const labels = notes.map((n) => (n.method === "progress" ? `progress:${n.params.stage}` : n.method));
+  const labels = notes.map((n) =>
+    n.method === "progress" ? `progress:${n.params.stage}` : n.method,
+  );
   return labels.filter((label, i) => label !== labels[i - 1]);
 }

@@ -64,7 +64,10 @@ test("a server that exits at start-up fails spawnAgent with its stderr", async (
     assert.ok(error instanceof ParleyClientError);
     assert.equal(error.code, "connection_closed");
     assert.match(error.message, /exited with code 2/);
-    assert.ok(error.stderr.some((line) => line.includes("permission_mode")), error.message);
+    assert.ok(
+      error.stderr.some((line) => line.includes("permission_mode")),
+      error.message,
+    );
     return true;
   });
   assert.deepEqual(childPids(), []);
@@ -79,7 +82,10 @@ test("shutdown ends the server process and leaves nothing behind", async (t) => 
   assert.equal(isRunning(pid), false);
   assert.deepEqual(childPids(), []);
   // Once it is gone, requests fail with a typed error and shutting down again is harmless.
-  await assert.rejects(agent.listSessions(), { name: "ParleyClientError", code: "connection_closed" });
+  await assert.rejects(agent.listSessions(), {
+    name: "ParleyClientError",
+    code: "connection_closed",
+  });
   assert.equal(await agent.shutdown(), 0);
 });
 

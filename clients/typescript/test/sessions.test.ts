@@ -41,13 +41,16 @@ test("sessions are created with a chosen id, listed, read and deleted", async (t
 test("invalid params are refused with invalid_params and a pointer to the field", async (t) => {
   const ws = workspace(t, READ_README);
   const agent = await startAgent(t, ws);
-  await assert.rejects(agent.createSession({ sessionId: "no spaces allowed" }), (error: unknown) => {
-    assert.ok(error instanceof ParleyRpcError);
-    assert.equal(error.code, "invalid_params");
-    assert.equal(error.rpcCode, -32602);
-    assert.equal(error.data.pointer, "/sessionId");
-    return true;
-  });
+  await assert.rejects(
+    agent.createSession({ sessionId: "no spaces allowed" }),
+    (error: unknown) => {
+      assert.ok(error instanceof ParleyRpcError);
+      assert.equal(error.code, "invalid_params");
+      assert.equal(error.rpcCode, -32602);
+      assert.equal(error.data.pointer, "/sessionId");
+      return true;
+    },
+  );
 });
 
 test("resume with afterSeq replays the stored notifications after it, in order", async (t) => {
