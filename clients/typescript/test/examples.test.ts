@@ -25,6 +25,6 @@ test("examples/host.mjs runs a whole turn with the scripted provider", (t) => {
   assert.match(run.stdout, /^\[thinking\] The user wants to know what this folder is/m);
   assert.match(run.stdout, /^\[tool\] read_file \{"path":"README.md"\}$/m);
   assert.match(run.stdout, /^\[tool\] read_file done$/m);
-  assert.match(run.stdout, /This folder holds example Parley hosts/);
+  assert.match(run.stdout, /read README.md with the read_file tool/);
   assert.match(run.stdout, /^\[done\] end_turn, \d+ output tokens$/m);
 });
