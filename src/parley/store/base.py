@@ -14,7 +14,8 @@ class Store(abc.ABC):
     """Sessions, their messages, their turns and every notification sent for them.
 
     Writes become durable at the next `commit()`; front doors commit before they send what was
-    written, so nothing a host has seen can be lost.
+    written, so nothing a host has seen can be lost. `begin_turn` and `recover_interrupted`
+    commit by themselves: they are how processes sharing a store agree on who runs a turn.
     """
 
     @abc.abstractmethod
@@ -22,19 +23,31 @@ class Store(abc.ABC):
         """Raise KeyError if the id is taken."""
 
     @abc.abstractmethod
-    def load_session(self, session_id: str) -> SessionRecord | None: ...
+    def load_session(self, session_id: str) -> SessionRecord | None:
+        """`last_seq` and `turn_count` come from the stored events and turns, whoever wrote them."""
 
     @abc.abstractmethod
-    def save_session(self, record: SessionRecord) -> None: ...
+    def save_session(self, record: SessionRecord) -> None:
+        """Update a stored session (not `created_at`, `last_seq`, `turn_count`); no-op if gone."""
 
     @abc.abstractmethod
     def list_sessions(
         self, *, limit: int, cursor: str | None, tags: Sequence[str], cwd: str | None
     ) -> tuple[list[SessionRecord], str | None]:
-        """Newest first; the cursor is opaque to callers."""
+        """Newest first; the cursor is opaque to callers. A bad cursor is invalid_params."""
 
     @abc.abstractmethod
     def delete_session(self, session_id: str) -> bool: ...
+
+    @abc.abstractmethod
+    def fork_session(self, source_id: str, new_id: str, at_turn: int | None) -> SessionRecord:
+        """A new session with the source's messages and turns up to and including `at_turn`.
+
+        None means every finished turn. The fork has no events (its seq starts at 0), zero
+        totals, and `forked_from` set; the rest of the record is copied. Raises ParleyError:
+        session_not_found, session_exists, or invalid_params for a turn that does not exist or
+        is still running.
+        """
 
     @abc.abstractmethod
     def append_message(self, session_id: str, turn_id: str | None, message: Message) -> None: ...
@@ -55,7 +68,15 @@ class Store(abc.ABC):
     def events_after(self, session_id: str, after_seq: int) -> Iterable[StoredEvent]: ...
 
     @abc.abstractmethod
-    def begin_turn(self, session_id: str, turn_id: str, number: int) -> None: ...
+    def begin_turn(self, session_id: str, turn_id: str) -> SessionRecord:
+        """Take the session's turn lease: record the turn as running, numbered after the last.
+
+        Commits. Returns the session as stored now; a last_seq other than the caller's copy
+        means another process ran turns on it since, so the caller reloads its history.
+        A turn left running by a process that died is closed first (see recover_interrupted).
+        Raises ParleyError: session_not_found; session_busy while a live process runs a turn on
+        the session; invalid_params if the session already has a turn with this id.
+        """
 
     @abc.abstractmethod
     def finish_turn(
@@ -64,6 +85,14 @@ class Store(abc.ABC):
 
     @abc.abstractmethod
     def load_turn(self, session_id: str, turn_id: str) -> TurnRecord | None: ...
+
+    @abc.abstractmethod
+    def recover_interrupted(self) -> list[TurnRecord]:
+        """Close every turn left running by a process that has died; commits.
+
+        Each becomes `interrupted` with a stored result (stopReason "error", code "internal",
+        the reply and usage it had sent) and an `error` notification with the next seq.
+        """
 
     def commit(self) -> None:
         """Make everything written so far durable."""

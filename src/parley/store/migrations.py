@@ -1,0 +1,122 @@
+"""The SQLite schema, as an ordered list of migrations; `PRAGMA user_version` counts those applied.
+
+Never edit a migration that has shipped: append a new one. Each runs in the same transaction as
+the version bump, so a database is always at exactly one known version.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from parley.store.errors import StoreError
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: sessions, their tags, messages, turns (the turn lease lives here) and notifications.
+    """
+    CREATE TABLE sessions (
+        session_id TEXT PRIMARY KEY,
+        cwd TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        provider TEXT NOT NULL,
+        model TEXT NOT NULL,
+        permission_mode TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        title TEXT,
+        tags TEXT NOT NULL,
+        additional_directories TEXT NOT NULL,
+        input_tokens INTEGER NOT NULL DEFAULT 0,
+        output_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_read_tokens INTEGER NOT NULL DEFAULT 0,
+        cache_write_tokens INTEGER NOT NULL DEFAULT 0,
+        cost_usd REAL,
+        forked_from TEXT,
+        remembered TEXT NOT NULL
+    );
+    CREATE INDEX sessions_newest ON sessions (created_at DESC, session_id DESC);
+    CREATE INDEX sessions_cwd_newest ON sessions (cwd, created_at DESC, session_id DESC);
+
+    -- One row per (session, tag), with created_at copied so a tag filter pages in index order.
+    CREATE TABLE session_tags (
+        tag TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        session_id TEXT NOT NULL REFERENCES sessions ON DELETE CASCADE,
+        PRIMARY KEY (tag, created_at, session_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX session_tags_by_session ON session_tags (session_id);
+
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions ON DELETE CASCADE,
+        turn_id TEXT,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX messages_by_session ON messages (session_id, id);
+
+    -- owner is "pid:start-token" of the process running the turn, while it is running.
+    CREATE TABLE turns (
+        session_id TEXT NOT NULL REFERENCES sessions ON DELETE CASCADE,
+        turn_id TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'interrupted')),
+        owner TEXT,
+        result TEXT,
+        PRIMARY KEY (session_id, turn_id)
+    );
+    CREATE UNIQUE INDEX turns_by_number ON turns (session_id, number);
+    -- The turn lease: at most one running turn per session, whichever process runs it.
+    CREATE UNIQUE INDEX turns_one_running ON turns (session_id) WHERE status = 'running';
+
+    CREATE TABLE events (
+        session_id TEXT NOT NULL REFERENCES sessions ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        turn_id TEXT NOT NULL,
+        method TEXT NOT NULL,
+        params TEXT NOT NULL,
+        PRIMARY KEY (session_id, seq)
+    ) WITHOUT ROWID;
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def migrate(conn: sqlite3.Connection, where: str) -> int:
+    """Bring the database up to SCHEMA_VERSION; return the version it was at.
+
+    The caller's connection must be in autocommit mode (isolation_level=None).
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the session store {where} has schema version {version}, newer than this "
+                f"Parley understands ({SCHEMA_VERSION}); upgrade Parley or use another "
+                "--data-dir"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            for statement in _statements(MIGRATIONS[number]):
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return int(version)
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements (executescript would commit our transaction)."""
+    out: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        if line.strip().startswith("--"):
+            continue
+        pending += line
+        if sqlite3.complete_statement(pending):
+            out.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        out.append(pending.strip())
+    return out

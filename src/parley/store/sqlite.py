@@ -1,0 +1,476 @@
+"""The persistent store: one SQLite file in WAL mode, shared safely by several processes.
+
+Writes go into one open transaction that `commit()` ends; the stdio server commits right before
+it writes to stdout, so one commit covers a tick's worth of notifications. When an event loop
+is running, a commit is also scheduled for the next tick, so the write lock is never held while
+the process waits on a model or a tool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from parley.engine.messages import Message, message_from_dict, message_to_dict
+from parley.store import owner
+from parley.store.base import Store
+from parley.store.errors import (
+    StoreError,
+    session_busy,
+    session_exists,
+    session_not_found,
+    turn_exists,
+)
+from parley.store.fork import fork_point, rehome
+from parley.store.interrupted import close_interrupted
+from parley.store.migrations import migrate
+from parley.store.paging import decode_cursor, encode_cursor
+from parley.store.records import (
+    SessionRecord,
+    StoredEvent,
+    StoredMessage,
+    Totals,
+    TurnRecord,
+    TurnStatus,
+    utc_now,
+)
+
+log = logging.getLogger(__name__)
+
+_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_decode = json.loads
+
+_SESSION_COLUMNS = """
+    s.session_id, s.cwd, s.profile, s.provider, s.model, s.permission_mode, s.created_at,
+    s.updated_at, s.title, s.tags, s.additional_directories, s.input_tokens, s.output_tokens,
+    s.cache_read_tokens, s.cache_write_tokens, s.cost_usd, s.forked_from, s.remembered,
+    (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.session_id = s.session_id),
+    (SELECT COALESCE(MAX(number), 0) FROM turns t WHERE t.session_id = s.session_id)
+"""
+_INSERT_EVENT = (
+    "INSERT INTO events (session_id, seq, turn_id, method, params) VALUES (?, ?, ?, ?, ?)"
+)
+
+
+class SqliteStore(Store):
+    def __init__(self, path: Path, *, busy_timeout_s: float = 5.0) -> None:
+        self.path = path
+        try:
+            self._conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout_s)
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+            migrate(self._conn, str(path))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the session store {path}: {exc}") from None
+
+    # --- transactions ------------------------------------------------------------------------
+
+    def _write(self) -> sqlite3.Connection:
+        conn = self._conn
+        if not conn.in_transaction:
+            conn.execute("BEGIN IMMEDIATE")
+            with contextlib.suppress(RuntimeError):  # no loop: the caller commits
+                asyncio.get_running_loop().call_soon(self.commit)
+        return conn
+
+    def commit(self) -> None:
+        if self._conn.in_transaction:
+            self._conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.commit()
+        self._conn.close()
+
+    def _exclusive(self) -> sqlite3.Connection:
+        """A transaction of its own, holding the write lock from its first read."""
+        self.commit()
+        self._conn.execute("BEGIN IMMEDIATE")
+        return self._conn
+
+    # --- sessions ----------------------------------------------------------------------------
+
+    def create_session(self, record: SessionRecord) -> None:
+        conn = self._write()
+        t = record.totals
+        try:
+            conn.execute(
+                "INSERT INTO sessions (session_id, cwd, profile, provider, model, permission_mode,"
+                " created_at, updated_at, title, tags, additional_directories, input_tokens,"
+                " output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, forked_from,"
+                " remembered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.session_id,
+                    record.cwd,
+                    record.profile,
+                    record.provider,
+                    record.model,
+                    record.permission_mode,
+                    record.created_at,
+                    record.updated_at,
+                    record.title,
+                    _encode(record.tags),
+                    _encode(record.additional_directories),
+                    t.input_tokens,
+                    t.output_tokens,
+                    t.cache_read_tokens,
+                    t.cache_write_tokens,
+                    t.cost_usd,
+                    record.forked_from,
+                    _encode(record.remembered),
+                ),
+            )
+        except sqlite3.IntegrityError:
+            raise KeyError(record.session_id) from None
+        self._write_tags(record.session_id, record.created_at, record.tags)
+
+    def _write_tags(self, session_id: str, created_at: str, tags: Sequence[str]) -> None:
+        conn = self._conn
+        conn.execute("DELETE FROM session_tags WHERE session_id = ?", (session_id,))
+        conn.executemany(
+            "INSERT OR IGNORE INTO session_tags (tag, created_at, session_id) VALUES (?, ?, ?)",
+            [(tag, created_at, session_id) for tag in tags],
+        )
+
+    def load_session(self, session_id: str) -> SessionRecord | None:
+        row = self._conn.execute(
+            f"SELECT {_SESSION_COLUMNS} FROM sessions s WHERE s.session_id = ?", (session_id,)
+        ).fetchone()
+        return _session(row) if row else None
+
+    def save_session(self, record: SessionRecord) -> None:
+        conn = self._write()
+        stored = conn.execute(
+            "SELECT created_at FROM sessions WHERE session_id = ?", (record.session_id,)
+        ).fetchone()
+        if stored is None:
+            return
+        t = record.totals
+        conn.execute(
+            "UPDATE sessions SET cwd = ?, profile = ?, provider = ?, model = ?,"
+            " permission_mode = ?, updated_at = ?, title = ?, tags = ?,"
+            " additional_directories = ?, input_tokens = ?, output_tokens = ?,"
+            " cache_read_tokens = ?, cache_write_tokens = ?, cost_usd = ?, forked_from = ?,"
+            " remembered = ? WHERE session_id = ?",
+            (
+                record.cwd,
+                record.profile,
+                record.provider,
+                record.model,
+                record.permission_mode,
+                record.updated_at,
+                record.title,
+                _encode(record.tags),
+                _encode(record.additional_directories),
+                t.input_tokens,
+                t.output_tokens,
+                t.cache_read_tokens,
+                t.cache_write_tokens,
+                t.cost_usd,
+                record.forked_from,
+                _encode(record.remembered),
+                record.session_id,
+            ),
+        )
+        self._write_tags(record.session_id, stored[0], record.tags)
+
+    def list_sessions(
+        self, *, limit: int, cursor: str | None, tags: Sequence[str], cwd: str | None
+    ) -> tuple[list[SessionRecord], str | None]:
+        after = decode_cursor(cursor) if cursor else None
+        where: list[str] = []
+        args: list[Any] = []
+        if tags:
+            # Walk the first tag's index in list order; check the other tags per row.
+            source = "session_tags g JOIN sessions s ON s.session_id = g.session_id"
+            key = "g"
+            where.append("g.tag = ?")
+            args.append(tags[0])
+            for tag in tags[1:]:
+                where.append(
+                    "EXISTS (SELECT 1 FROM session_tags h"
+                    " WHERE h.session_id = s.session_id AND h.tag = ?)"
+                )
+                args.append(tag)
+        else:
+            source, key = "sessions s", "s"
+        if cwd is not None:
+            where.append("s.cwd = ?")
+            args.append(cwd)
+        if after is not None:
+            where.append(f"({key}.created_at, {key}.session_id) < (?, ?)")
+            args.extend(after)
+        sql = (
+            f"SELECT {_SESSION_COLUMNS} FROM {source}"
+            f"{' WHERE ' + ' AND '.join(where) if where else ''}"
+            f" ORDER BY {key}.created_at DESC, {key}.session_id DESC LIMIT ?"
+        )
+        rows = self._conn.execute(sql, (*args, limit + 1)).fetchall()
+        page = [_session(r) for r in rows[:limit]]
+        more = len(rows) > limit
+        return page, encode_cursor(page[-1].created_at, page[-1].session_id) if more else None
+
+    def delete_session(self, session_id: str) -> bool:
+        conn = self._write()
+        running = conn.execute(
+            "SELECT turn_id, owner FROM turns WHERE session_id = ? AND status = 'running'",
+            (session_id,),
+        ).fetchone()
+        if running is not None and owner.is_alive(running[1] or ""):
+            raise session_busy(session_id, running[0])
+        return conn.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,)).rowcount > 0
+
+    def fork_session(self, source_id: str, new_id: str, at_turn: int | None) -> SessionRecord:
+        conn = self._write()
+        source = self.load_session(source_id)
+        if source is None:
+            raise session_not_found(source_id)
+        turns = [
+            _turn(source_id, row)
+            for row in conn.execute(
+                "SELECT turn_id, number, status, result FROM turns WHERE session_id = ?"
+                " ORDER BY number",
+                (source_id,),
+            )
+        ]
+        last = fork_point(source_id, turns, at_turn)
+        cut = conn.execute(
+            "SELECT MIN(m.id) FROM messages m JOIN turns t"
+            " ON t.session_id = m.session_id AND t.turn_id = m.turn_id"
+            " WHERE m.session_id = ? AND t.number > ?",
+            (source_id, last),
+        ).fetchone()[0]
+        now = utc_now()
+        fork = SessionRecord(
+            session_id=new_id,
+            cwd=source.cwd,
+            profile=source.profile,
+            provider=source.provider,
+            model=source.model,
+            permission_mode=source.permission_mode,
+            created_at=now,
+            updated_at=now,
+            title=source.title,
+            tags=source.tags,
+            additional_directories=source.additional_directories,
+            forked_from=source_id,
+            remembered=source.remembered,
+        )
+        try:
+            self.create_session(fork)
+        except KeyError:
+            raise session_exists(new_id) from None
+        conn.execute(
+            "INSERT INTO messages (session_id, turn_id, body)"
+            " SELECT ?, turn_id, body FROM messages"
+            " WHERE session_id = ? AND (? IS NULL OR id < ?) ORDER BY id",
+            (new_id, source_id, cut, cut),
+        )
+        conn.executemany(
+            "INSERT INTO turns (session_id, turn_id, number, status, result)"
+            " VALUES (?, ?, ?, ?, ?)",
+            [
+                (new_id, t.turn_id, t.number, t.status, _encode(rehome(t.result, new_id)))
+                for t in turns
+                if t.number <= last
+            ],
+        )
+        loaded = self.load_session(new_id)
+        assert loaded is not None
+        return loaded
+
+    # --- messages and events -----------------------------------------------------------------
+
+    def append_message(self, session_id: str, turn_id: str | None, message: Message) -> None:
+        self._write().execute(
+            "INSERT INTO messages (session_id, turn_id, body) VALUES (?, ?, ?)",
+            (session_id, turn_id, _encode(message_to_dict(message))),
+        )
+
+    def load_messages(self, session_id: str) -> list[StoredMessage]:
+        rows = self._conn.execute(
+            "SELECT turn_id, body FROM messages WHERE session_id = ? ORDER BY id", (session_id,)
+        )
+        return [StoredMessage(turn_id, message_from_dict(_decode(body))) for turn_id, body in rows]
+
+    def append_event(
+        self, session_id: str, seq: int, turn_id: str, method: str, params: dict[str, Any]
+    ) -> None:
+        conn = self._conn
+        if not conn.in_transaction:
+            self._write()
+        try:
+            conn.execute(_INSERT_EVENT, (session_id, seq, turn_id, method, _encode(params)))
+        except sqlite3.IntegrityError:
+            raise ValueError(f"seq {seq} of session {session_id!r} is already stored") from None
+
+    def events_after(self, session_id: str, after_seq: int) -> list[StoredEvent]:
+        rows = self._conn.execute(
+            "SELECT seq, turn_id, method, params FROM events"
+            " WHERE session_id = ? AND seq > ? ORDER BY seq",
+            (session_id, after_seq),
+        )
+        return [StoredEvent(seq, t, method, _decode(params)) for seq, t, method, params in rows]
+
+    # --- turns -------------------------------------------------------------------------------
+
+    def begin_turn(self, session_id: str, turn_id: str) -> SessionRecord:
+        conn = self._exclusive()
+        try:
+            if self.load_session(session_id) is None:
+                raise session_not_found(session_id)
+            running = conn.execute(
+                "SELECT turn_id, owner FROM turns WHERE session_id = ? AND status = 'running'",
+                (session_id,),
+            ).fetchone()
+            if running is not None:
+                if owner.is_alive(running[1] or ""):
+                    raise session_busy(session_id, running[0])
+                self._close_interrupted(session_id, running[0])
+            if self.load_turn(session_id, turn_id) is not None:
+                raise turn_exists(session_id, turn_id)
+            conn.execute(
+                "INSERT INTO turns (session_id, turn_id, number, status, owner)"
+                " SELECT ?, ?, COALESCE(MAX(number), 0) + 1, 'running', ?"
+                " FROM turns WHERE session_id = ?",
+                (session_id, turn_id, owner.this_process(), session_id),
+            )
+            record = self.load_session(session_id)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        assert record is not None
+        return record
+
+    def finish_turn(
+        self, session_id: str, turn_id: str, status: TurnStatus, result: dict[str, Any] | None
+    ) -> None:
+        self._write().execute(
+            "UPDATE turns SET status = ?, result = ?, owner = NULL"
+            " WHERE session_id = ? AND turn_id = ?",
+            (status, None if result is None else _encode(result), session_id, turn_id),
+        )
+
+    def load_turn(self, session_id: str, turn_id: str) -> TurnRecord | None:
+        row = self._conn.execute(
+            "SELECT turn_id, number, status, result FROM turns"
+            " WHERE session_id = ? AND turn_id = ?",
+            (session_id, turn_id),
+        ).fetchone()
+        return _turn(session_id, row) if row else None
+
+    def recover_interrupted(self) -> list[TurnRecord]:
+        self.commit()
+        running = self._conn.execute(
+            "SELECT session_id, turn_id, owner FROM turns WHERE status = 'running'"
+        ).fetchall()
+        dead = [(s, t, o) for s, t, o in running if not owner.is_alive(o or "")]
+        if not dead:
+            return []
+        conn = self._exclusive()
+        closed: list[TurnRecord] = []
+        try:
+            for session_id, turn_id, was_owner in dead:
+                still = conn.execute(
+                    "SELECT owner FROM turns"
+                    " WHERE session_id = ? AND turn_id = ? AND status = 'running'",
+                    (session_id, turn_id),
+                ).fetchone()
+                if still is not None and still[0] == was_owner:  # nobody closed it meanwhile
+                    closed.append(self._close_interrupted(session_id, turn_id))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        for turn in closed:
+            log.info("turn %s of session %s was interrupted", turn.turn_id, turn.session_id)
+        return closed
+
+    def _close_interrupted(self, session_id: str, turn_id: str) -> TurnRecord:
+        """Inside a write transaction: close a turn whose process died (see interrupted.py)."""
+        conn = self._conn
+        tail: list[StoredEvent] = []
+        last_seq = 0
+        # A session runs one turn at a time, so the running turn's events are the newest.
+        for seq, tid, method, params in conn.execute(
+            "SELECT seq, turn_id, method, params FROM events WHERE session_id = ?"
+            " ORDER BY seq DESC",
+            (session_id,),
+        ):
+            last_seq = max(last_seq, seq)
+            if tid != turn_id:
+                break
+            tail.append(StoredEvent(seq, tid, method, _decode(params)))
+        tail.reverse()
+        closing = close_interrupted(session_id, turn_id, tail)
+        if closing.event is not None:
+            method, params = closing.event
+            row = (session_id, last_seq + 1, turn_id, method, _encode(params))
+            conn.execute(_INSERT_EVENT, row)
+        conn.execute(
+            "UPDATE turns SET status = ?, result = ?, owner = NULL"
+            " WHERE session_id = ? AND turn_id = ?",
+            (closing.status, _encode(closing.result), session_id, turn_id),
+        )
+        usage = closing.result.get("usage", {})
+        conn.execute(
+            "UPDATE sessions SET input_tokens = input_tokens + ?,"
+            " output_tokens = output_tokens + ?, cache_read_tokens = cache_read_tokens + ?,"
+            " cache_write_tokens = cache_write_tokens + ?,"
+            " cost_usd = CASE WHEN ? IS NULL THEN cost_usd ELSE COALESCE(cost_usd, 0) + ? END,"
+            " updated_at = ? WHERE session_id = ?",
+            (
+                usage.get("inputTokens", 0),
+                usage.get("outputTokens", 0),
+                usage.get("cacheReadTokens", 0),
+                usage.get("cacheWriteTokens", 0),
+                usage.get("costUsd"),
+                usage.get("costUsd"),
+                utc_now(),
+                session_id,
+            ),
+        )
+        turn = self.load_turn(session_id, turn_id)
+        assert turn is not None
+        return turn
+
+
+def open_store(data_dir: Path) -> SqliteStore:
+    """The store in `data_dir` (created, private to the user), with dead processes' turns closed."""
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    store = SqliteStore(data_dir / "parley.db")
+    store.recover_interrupted()
+    return store
+
+
+def _turn(session_id: str, row: tuple[Any, ...]) -> TurnRecord:
+    turn_id, number, status, result = row
+    return TurnRecord(session_id, turn_id, number, status, _decode(result) if result else None)
+
+
+def _session(row: tuple[Any, ...]) -> SessionRecord:
+    return SessionRecord(
+        session_id=row[0],
+        cwd=row[1],
+        profile=row[2],
+        provider=row[3],
+        model=row[4],
+        permission_mode=row[5],
+        created_at=row[6],
+        updated_at=row[7],
+        title=row[8],
+        tags=_decode(row[9]),
+        additional_directories=_decode(row[10]),
+        totals=Totals(row[11], row[12], row[13], row[14], row[15]),
+        forked_from=row[16],
+        remembered=_decode(row[17]),
+        last_seq=row[18],
+        turn_count=row[19],
+    )
