@@ -281,8 +281,12 @@ class Engine:
             self.rules + list(_profile_rules(session.profile)),
             self.settings.approval_timeout,
         )
-        session.record.turn_count += 1
-        self.store.begin_turn(session_id, turn_id, session.record.turn_count)
+        stored = self.store.begin_turn(session_id, turn_id)  # the lease: busy in another process
+        if stored.last_seq != session.record.last_seq:
+            # Another process ran turns on this session since it was loaded here.
+            session.record = stored
+            session.history = [m.message for m in self.store.load_messages(session_id)]
+        session.record.turn_count = stored.turn_count
         task = asyncio.create_task(run_turn(session, turn_id, prompt_message(prompt), authorize))
         session.running = RunningTurn(turn_id, task)
         try:
