@@ -1,0 +1,128 @@
+"""What only the SQLite store does: its file, schema versions, durability and query plans."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+from store_fixtures import record
+
+from parley.engine.messages import user_text
+from parley.protocol.errors import ErrorCode
+from parley.store.errors import StoreError
+from parley.store.migrations import SCHEMA_VERSION
+from parley.store.sqlite import SqliteStore, open_store
+
+
+def _peek(path: Path, sql: str, *args: object) -> list[tuple[object, ...]]:
+    """Read with a connection of its own: it sees only what was committed."""
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+def test_an_empty_file_is_migrated_to_the_current_schema_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "parley.db"
+    SqliteStore(path).close()
+    assert _peek(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    assert _peek(path, "PRAGMA journal_mode") == [("wal",)]
+    tables = {r[0] for r in _peek(path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"sessions", "session_tags", "messages", "turns", "events"} <= tables
+
+
+def test_reopening_keeps_everything_and_migrates_nothing_again(tmp_path: Path) -> None:
+    path = tmp_path / "parley.db"
+    first = SqliteStore(path)
+    first.create_session(record("s1", tags=["x"]))
+    first.append_message("s1", None, user_text("hello"))
+    first.append_event("s1", 1, "t1", "progress", {"kind": "turn_started"})
+    first.close()
+    again = SqliteStore(path)
+    loaded = again.load_session("s1")
+    assert loaded is not None
+    assert (loaded.tags, loaded.last_seq) == (["x"], 1)
+    assert [m.message.text for m in again.load_messages("s1")] == ["hello"]
+    again.close()
+
+
+def test_a_store_from_a_newer_parley_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "parley.db"
+    SqliteStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="newer than this Parley understands") as err:
+        SqliteStore(path)
+    assert err.value.code == ErrorCode.INTERNAL
+    assert str(path) in err.value.message
+
+
+def test_a_file_that_is_not_a_database_is_refused_with_its_path(tmp_path: Path) -> None:
+    path = tmp_path / "parley.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cannot open the session store") as err:
+        SqliteStore(path)
+    assert str(path) in err.value.message
+
+
+def test_writes_are_invisible_to_other_processes_until_commit(tmp_path: Path) -> None:
+    path = tmp_path / "parley.db"
+    store = SqliteStore(path)
+    store.create_session(record("s1"))
+    store.append_event("s1", 1, "t1", "progress", {})
+    assert _peek(path, "SELECT COUNT(*) FROM events") == [(0,)]
+    store.commit()
+    assert _peek(path, "SELECT COUNT(*) FROM events") == [(1,)]
+    store.close()
+
+
+async def test_under_an_event_loop_writes_are_committed_on_the_next_tick(tmp_path: Path) -> None:
+    path = tmp_path / "parley.db"
+    store = SqliteStore(path)
+    store.create_session(record("s1"))
+    store.append_event("s1", 1, "t1", "progress", {})
+    await asyncio.sleep(0)
+    assert _peek(path, "SELECT COUNT(*) FROM events") == [(1,)]
+    store.close()
+
+
+def test_open_store_creates_a_private_data_directory(tmp_path: Path) -> None:
+    data = tmp_path / "deep" / "parley-home"
+    store = open_store(data)
+    store.close()
+    assert (data / "parley.db").is_file()
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize(
+    ("tags", "cwd", "cursor"),
+    [
+        ([], None, False),
+        ([], None, True),
+        ([], "/w", True),
+        (["a"], None, True),
+        (["a", "b"], "/w", True),
+    ],
+)
+def test_listing_walks_an_index_in_list_order_without_sorting(
+    tmp_path: Path, tags: list[str], cwd: str | None, cursor: bool
+) -> None:
+    """A page costs the same over 10 or 10,000 sessions only if SQLite never sorts them all."""
+    store = SqliteStore(tmp_path / "parley.db")
+    for i in range(3):
+        store.create_session(record(f"s{i}", created_at=f"2025-01-0{i + 1}T00:00:00.000Z"))
+    _, next_cursor = store.list_sessions(limit=1, cursor=None, tags=[], cwd=None)
+    trace: list[str] = []
+    store._conn.set_trace_callback(trace.append)
+    store.list_sessions(limit=50, cursor=next_cursor if cursor else None, tags=tags, cwd=cwd)
+    store._conn.set_trace_callback(None)
+    (sql,) = [s for s in trace if s.lstrip().upper().startswith("SELECT")]
+    plan = " | ".join(r[3] for r in store._conn.execute("EXPLAIN QUERY PLAN " + sql))
+    assert "TEMP B-TREE" not in plan, plan
+    assert "INDEX" in plan, plan
+    store.close()
