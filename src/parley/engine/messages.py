@@ -74,7 +74,6 @@ _TAGS: dict[type[Any], str] = {
     ToolResultBlock: "tool_result",
     ImageBlock: "image",
 }
-_BY_TAG: dict[str, type[Any]] = {tag: cls for cls, tag in _TAGS.items()}
 
 
 def block_to_dict(block: Block) -> dict[str, Any]:
@@ -87,11 +86,17 @@ def block_to_dict(block: Block) -> dict[str, Any]:
     return out
 
 
+# Per tag: the block class and its (attribute, wire key) pairs, worked out once; resuming a long
+# session decodes tens of thousands of blocks.
+_DECODE: dict[str, tuple[type[Any], tuple[tuple[str, str], ...]]] = {
+    tag: (cls, tuple((f.name, camel(f.name)) for f in attrs.fields(cls)))
+    for cls, tag in _TAGS.items()
+}
+
+
 def block_from_dict(data: dict[str, Any]) -> Block:
-    cls = _BY_TAG[data["type"]]
-    block: Block = cls(
-        **{f.name: data[camel(f.name)] for f in attrs.fields(cls) if camel(f.name) in data}
-    )
+    cls, fields = _DECODE[data["type"]]
+    block: Block = cls(**{name: data[key] for name, key in fields if key in data})
     return block
 
 
