@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from parley.engine.messages import Message, message_from_dict, message_to_dict
 from parley.store import owner
@@ -43,8 +44,13 @@ from parley.store.records import (
 
 log = logging.getLogger(__name__)
 
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_decode = json.loads
+
+def _encode(value: Any) -> str:
+    # orjson: a third of the stdlib's time to decode a long session, a fifth to encode an event.
+    return orjson.dumps(value).decode()
+
+
+_decode = orjson.loads
 
 _SESSION_COLUMNS = """
     s.session_id, s.cwd, s.profile, s.provider, s.model, s.permission_mode, s.created_at,
