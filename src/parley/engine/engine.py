@@ -190,40 +190,11 @@ class Engine:
     def fork(self, session_id: str, at_turn: int | None, new_session_id: str | None) -> Session:
         """A new session with the source's settings and its history up to `at_turn`."""
         source = self.session(session_id)
-        fork_id = new_session_id or new_id("ses")
-        if fork_id in self.sessions or self.store.load_session(fork_id) is not None:
-            raise ParleyError(ErrorCode.SESSION_EXISTS, f"session {fork_id!r} already exists")
-        turn_numbers: dict[str, int] = {}
-        kept = []
-        for stored in self.store.load_messages(session_id):
-            if at_turn is not None and stored.turn_id is not None:
-                if stored.turn_id not in turn_numbers:
-                    turn = self.store.load_turn(session_id, stored.turn_id)
-                    turn_numbers[stored.turn_id] = turn.number if turn else 0
-                if turn_numbers[stored.turn_id] > at_turn:
-                    continue
-            kept.append(stored)
-        src = source.record
-        turns = len({m.turn_id for m in kept if m.turn_id})
-        record = SessionRecord(
-            session_id=fork_id,
-            cwd=src.cwd,
-            profile=src.profile,
-            provider=src.provider,
-            model=src.model,
-            permission_mode=src.permission_mode,
-            title=src.title,
-            tags=list(src.tags),
-            additional_directories=list(src.additional_directories),
-            turn_count=turns,
-            forked_from=session_id,
-        )
-        self.store.create_session(record)
-        for stored in kept:
-            self.store.append_message(fork_id, stored.turn_id, stored.message)
+        record = self.store.fork_session(session_id, new_session_id or new_id("ses"), at_turn)
         self.store.commit()
-        session = self._open(record, [m.message for m in kept], source.profile)
-        self.sessions[fork_id] = session
+        history = [m.message for m in self.store.load_messages(record.session_id)]
+        session = self._open(record, history, source.profile)
+        self.sessions[record.session_id] = session
         return session
 
     def delete(self, session_id: str) -> None:
