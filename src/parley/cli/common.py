@@ -52,9 +52,13 @@ def setup_logging(settings: Settings) -> None:
 
 
 def open_store(settings: Settings, ephemeral: bool) -> Store:
-    from parley.store.memory import MemoryStore
+    if ephemeral:
+        from parley.store.memory import MemoryStore
 
-    return MemoryStore()
+        return MemoryStore()
+    from parley.store.sqlite import open_store as open_sqlite
+
+    return open_sqlite(settings.data_path())
 
 
 def fail(error: ParleyError | str) -> None:
