@@ -8,13 +8,13 @@ import stat
 from pathlib import Path
 
 import pytest
-from store_fixtures import record
 
 from parley.engine.messages import user_text
 from parley.protocol.errors import ErrorCode
 from parley.store.errors import StoreError
 from parley.store.migrations import SCHEMA_VERSION
 from parley.store.sqlite import SqliteStore, open_store
+from tests.store.store_fixtures import record
 
 
 def _peek(path: Path, sql: str, *args: object) -> list[tuple[object, ...]]:

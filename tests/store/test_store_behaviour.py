@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from store_fixtures import record
 
 from parley.engine.messages import (
     ImageBlock,
@@ -17,6 +16,7 @@ from parley.engine.messages import (
 from parley.protocol.errors import ErrorCode, ParleyError
 from parley.store.base import Store
 from parley.store.records import Totals
+from tests.store.store_fixtures import record
 
 
 def _at(i: int) -> str:

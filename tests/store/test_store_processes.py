@@ -10,11 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from store_fixtures import record
 
 from parley.protocol.errors import ErrorCode, ParleyError
 from parley.store.interrupted import SERVER_STOPPED
 from parley.store.sqlite import SqliteStore
+from tests.store.store_fixtures import record
 
 CHILD = Path(__file__).with_name("store_child.py")
 
