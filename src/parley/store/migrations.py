@@ -81,14 +81,17 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def migrate(conn: sqlite3.Connection, where: str) -> int:
-    """Bring the database up to SCHEMA_VERSION; return the version it was at.
+def migrate(conn: sqlite3.Connection, where: str) -> None:
+    """Bring the database up to SCHEMA_VERSION.
 
     The caller's connection must be in autocommit mode (isolation_level=None).
     """
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
+    if version == SCHEMA_VERSION:
+        return  # the usual case: no write lock needed
     conn.execute("BEGIN IMMEDIATE")
     try:
-        (version,) = conn.execute("PRAGMA user_version").fetchone()
+        (version,) = conn.execute("PRAGMA user_version").fetchone()  # another may have migrated
         if version > SCHEMA_VERSION:
             raise StoreError(
                 f"the session store {where} has schema version {version}, newer than this "
@@ -103,7 +106,6 @@ def migrate(conn: sqlite3.Connection, where: str) -> int:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return int(version)
 
 
 def _statements(script: str) -> list[str]:
