@@ -15,7 +15,7 @@ from parley.engine.messages import (
 )
 from parley.protocol.errors import ErrorCode, ParleyError
 from parley.store.base import Store
-from parley.store.records import Totals
+from parley.store.records import StoredMessage, Totals
 from tests.store.store_fixtures import record
 
 
@@ -167,6 +167,27 @@ def test_messages_keep_every_block_kind_in_order(store: Store) -> None:
     stored = store.load_messages("s1")
     assert [m.message for m in stored] == messages
     assert [m.turn_id for m in stored] == ["t1", "t1", None]
+
+
+def test_replacing_messages_makes_them_the_whole_history(store: Store) -> None:
+    store.create_session(record("s1"))
+    store.create_session(record("s2"))
+    for n in range(4):
+        store.append_message("s1", f"t{n}", user_text(f"old {n}"))
+    store.append_message("s2", "t0", user_text("other"))
+    compacted = [
+        StoredMessage(None, user_text("summary of old 0-2")),
+        StoredMessage("t3", user_text("old 3")),
+    ]
+    store.replace_messages("s1", compacted)
+    store.append_message("s1", "t4", user_text("new"))
+    store.commit()
+    assert [(m.turn_id, m.message.text) for m in store.load_messages("s1")] == [
+        (None, "summary of old 0-2"),
+        ("t3", "old 3"),
+        ("t4", "new"),
+    ]
+    assert [m.message.text for m in store.load_messages("s2")] == ["other"]
 
 
 def test_events_come_back_in_seq_order_after_the_given_seq(store: Store) -> None:

@@ -309,6 +309,14 @@ class SqliteStore(Store):
                 StoredMessage(turn_id, message_from_dict(_decode(body))) for turn_id, body in rows
             ]
 
+    def replace_messages(self, session_id: str, messages: Sequence[StoredMessage]) -> None:
+        conn = self._write()
+        conn.execute("DELETE FROM messages WHERE session_id = ?", (session_id,))
+        conn.executemany(
+            "INSERT INTO messages (session_id, turn_id, body) VALUES (?, ?, ?)",
+            [(session_id, m.turn_id, _encode(message_to_dict(m.message))) for m in messages],
+        )
+
     def append_event(
         self, session_id: str, seq: int, turn_id: str, method: str, params: dict[str, Any]
     ) -> None:
