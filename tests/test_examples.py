@@ -39,7 +39,7 @@ def test_python_host_example_runs_a_whole_turn(env: dict[str, str]) -> None:
     out = run.stdout
     assert re.search(r"^connected to parley ", out, re.M)
     assert re.search(r"^\[thinking\] The user wants to know what this folder is", out, re.M)
-    assert re.search(r"^\[tool\] read_file \{'path': 'README.md'\}$", out, re.M)
+    assert re.search(r"^\[tool\] read_file \{'path': 'README.md', 'limit': 5\}$", out, re.M)
     assert re.search(r"^\[tool\] read_file done$", out, re.M)
     assert "read README.md with the read_file tool" in out
     assert re.search(r"^\[done\] end_turn, \d+ output tokens$", out, re.M)
