@@ -12,7 +12,7 @@ import contextlib
 import os
 import shutil
 import signal
-from typing import Any
+from typing import Any, BinaryIO
 
 from parley.tools.base import Tool, ToolContext, ToolError, ToolOutput
 from parley.tools.output import HeadTail
@@ -65,6 +65,10 @@ class Bash(Tool):
         timeout = _timeout(input, ctx)
         env = {k: v for k, v in os.environ.items() if k not in _HIDDEN_ENV}
         env.update(PAGER="cat", GIT_PAGER="cat")
+        # Output goes to a pipe of our own rather than asyncio's: on Python 3.11 `proc.wait()`
+        # would also wait for asyncio's pipes to close, which a background process can delay.
+        read_fd, write_fd = os.pipe()
+        pipe = os.fdopen(read_fd, "rb", buffering=0)
         try:
             proc = await asyncio.create_subprocess_exec(
                 shutil.which("bash") or "/bin/sh",
@@ -73,15 +77,19 @@ class Bash(Tool):
                 cwd=ctx.cwd,
                 env=env,
                 stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE,
-                stderr=asyncio.subprocess.STDOUT,
+                stdout=write_fd,
+                stderr=write_fd,
                 start_new_session=True,  # its own process group: one signal reaches them all
             )
-        except OSError as exc:
-            raise ToolError(f"cannot start the command: {exc.strerror}") from None
-        assert proc.stdout is not None
+        except BaseException as exc:
+            pipe.close()
+            if isinstance(exc, OSError):
+                raise ToolError(f"cannot start the command: {exc.strerror}") from None
+            raise
+        finally:
+            os.close(write_fd)
         output = HeadTail(ctx.max_output_chars)
-        reader = asyncio.create_task(output.read(proc.stdout))
+        reader = asyncio.create_task(_collect(pipe, output))
         try:
             try:
                 await asyncio.wait_for(proc.wait(), timeout)
@@ -96,6 +104,8 @@ class Bash(Tool):
             raise
         finally:
             reader.cancel()
+            await asyncio.wait({reader})
+            pipe.close()
         code = proc.returncode
         assert code is not None
         if timed_out:
@@ -104,12 +114,22 @@ class Bash(Tool):
             status = f"[killed by signal {_signal_name(-code)}]"
         else:
             status = f"[exit code {code}]"
-        text = output.text()
+        text = output.text().removesuffix("\n")
         return ToolOutput(
             f"{text}\n{status}" if text else status,
             is_error=timed_out or code != 0,
             display={"command": command, "exitCode": code, "timedOut": timed_out},
         )
+
+
+async def _collect(pipe: BinaryIO, output: HeadTail) -> None:
+    loop = asyncio.get_running_loop()
+    stream = asyncio.StreamReader()
+    transport, _ = await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), pipe)
+    try:
+        await output.read(stream)
+    finally:
+        transport.close()
 
 
 def _timeout(input: dict[str, Any], ctx: ToolContext) -> float:

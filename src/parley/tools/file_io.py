@@ -15,7 +15,7 @@ def read_existing(path: Path, shown: str) -> bytes | None:
     """The file's bytes, or None when there is no file yet."""
     try:
         return path.read_bytes()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # NotADirectory: a parent is a file
         return None
     except IsADirectoryError:
         raise ToolError(f"{shown} is a directory, not a file") from None
