@@ -59,7 +59,8 @@ async def test_bash_failure_is_an_error_result_with_its_output(ctx: ToolContext)
 
     assert out.is_error
     assert out.text == "partial\n[exit code 7]"
-    assert out.display is not None and out.display["exitCode"] == 7
+    assert out.display is not None
+    assert out.display["exitCode"] == 7
 
 
 async def test_bash_reports_a_command_killed_by_a_signal(ctx: ToolContext) -> None:
@@ -76,7 +77,8 @@ async def test_bash_timeout_stops_the_command_and_all_its_children(ctx: ToolCont
 
     assert out.is_error
     assert out.text.endswith("[timed out after 0.5s; the command and its processes were stopped]")
-    assert out.display is not None and out.display["timedOut"] is True
+    assert out.display is not None
+    assert out.display["timedOut"] is True
     children = pids(out.text)
     assert len(children) == 2
     assert [await dead(pid) for pid in children] == [True, True]
@@ -91,7 +93,8 @@ async def test_bash_kills_children_that_ignore_sigterm(
         {"command": "trap '' TERM; sleep 30 & echo $!; sleep 30", "timeout": 0.3}, ctx
     )
 
-    assert out.display is not None and out.display["timedOut"] is True
+    assert out.display is not None
+    assert out.display["timedOut"] is True
     assert out.display["exitCode"] == -9
     assert await dead(pids(out.text)[0])
 
@@ -141,9 +144,7 @@ async def test_bash_does_not_pass_provider_credentials_to_commands(
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-secret")
     monkeypatch.setenv("SOME_SETTING", "visible")
 
-    out = await Bash().run(
-        {"command": 'echo "${ANTHROPIC_API_KEY:-hidden} $SOME_SETTING"'}, ctx
-    )
+    out = await Bash().run({"command": 'echo "${ANTHROPIC_API_KEY:-hidden} $SOME_SETTING"'}, ctx)
 
     assert out.text == "hidden visible\n[exit code 0]"
 

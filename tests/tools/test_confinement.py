@@ -91,9 +91,7 @@ async def test_a_symlink_that_stays_inside_is_followed(project: Path, ctx: ToolC
     assert (project / "alias.txt").is_symlink()
 
 
-async def test_an_additional_directory_is_inside_the_roots(
-    project: Path, outside: Path
-) -> None:
+async def test_an_additional_directory_is_inside_the_roots(project: Path, outside: Path) -> None:
     ctx = ToolContext(roots=(project, outside))
 
     await WriteFile().run({"path": str(outside / "notes.txt"), "content": "ok\n"}, ctx)

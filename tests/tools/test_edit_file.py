@@ -24,9 +24,7 @@ def edit(old: str, new: str, **extra: object) -> dict[str, object]:
 async def test_edit_file_replaces_a_unique_match_and_shows_the_diff(
     source: Path, ctx: ToolContext
 ) -> None:
-    out = await EditFile().run(
-        {"path": "app.py", "edits": [edit("'hello '", "'hi '")]}, ctx
-    )
+    out = await EditFile().run({"path": "app.py", "edits": [edit("'hello '", "'hi '")]}, ctx)
 
     assert source.read_text() == SOURCE.replace("'hello '", "'hi '")
     assert out.text == "Edited app.py (1 replacement)"
@@ -74,7 +72,8 @@ async def test_edit_file_refuses_an_ambiguous_match_and_suggests_context_or_repl
 
     message = str(failure.value)
     assert "old_string was found 2 times in app.py" in message
-    assert "surrounding lines" in message and "replace_all" in message
+    assert "surrounding lines" in message
+    assert "replace_all" in message
     assert source.read_text() == SOURCE
 
 
@@ -106,7 +105,7 @@ async def test_edit_file_refuses_an_edit_that_changes_nothing(
 
 
 async def test_edit_file_on_a_missing_file_points_to_write_file(ctx: ToolContext) -> None:
-    with pytest.raises(ToolError, match="new.py does not exist; use write_file"):
+    with pytest.raises(ToolError, match=r"new\.py does not exist; use write_file"):
         await EditFile().run({"path": "new.py", "edits": [edit("a", "b")]}, ctx)
 
 
@@ -114,9 +113,7 @@ async def test_edit_file_keeps_windows_line_endings(project: Path, ctx: ToolCont
     path = project / "win.txt"
     path.write_bytes(b"first\r\nsecond\r\nthird\r\n")
 
-    await EditFile().run(
-        {"path": "win.txt", "edits": [edit("first\nsecond", "one\ntwo")]}, ctx
-    )
+    await EditFile().run({"path": "win.txt", "edits": [edit("first\nsecond", "one\ntwo")]}, ctx)
 
     assert path.read_bytes() == b"one\r\ntwo\r\nthird\r\n"
 

@@ -33,7 +33,11 @@ async def test_bad_input_from_the_model_is_a_tool_error_and_the_turn_goes_on(
             "('new_string', 'old_string' were unexpected)",
         ),
         ("bash", True, "invalid input for bash: /command: 42 is not valid: expected string"),
-        ("write_file", True, "invalid input for write_file: input: missing required field 'content'"),
+        (
+            "write_file",
+            True,
+            "invalid input for write_file: /content: missing required field 'content'",
+        ),
     ]
 
 

@@ -74,5 +74,5 @@ async def test_write_file_refuses_a_directory(project: Path, ctx: ToolContext) -
 async def test_write_file_reports_a_parent_that_is_a_file(project: Path, ctx: ToolContext) -> None:
     (project / "notes").write_text("a file, not a directory")
 
-    with pytest.raises(ToolError, match="cannot create the directory for notes/today.md"):
+    with pytest.raises(ToolError, match=r"cannot create the directory for notes/today\.md"):
         await WriteFile().run({"path": "notes/today.md", "content": "x"}, ctx)
