@@ -216,17 +216,19 @@ async def test_cancel_while_waiting_resolves_the_request_as_rejected(
 ) -> None:
     turns = Turns(tmp_path, project)
     host = Host(NEVER)
-    turn = asyncio.create_task(turns.run([call("bash", command="echo hi")], port=host))
+    turn = asyncio.create_task(turns.run([call("bash", command="touch ran")], port=host))
     await host.asked.wait()
 
     turns.engine.cancel(host.questions[0].session_id)
     result = await turn
 
     assert result.stop_reason == "cancelled"
+    assert turns.events.methods()[-3:] == ["approval/resolved", "tool/completed", "error"]
     assert turns.events.of("approval/resolved") == [
         {"approvalId": host.questions[0].approval_id, "decision": "reject_once"}
     ]
-    assert not (project / "hi").exists()
+    assert turns.completed()[0]["output"].startswith("The tool call was interrupted")
+    assert not (project / "ran").exists()
 
 
 async def test_a_front_door_without_a_host_hears_of_each_unasked_call(

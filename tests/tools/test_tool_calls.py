@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from tests.engine_turns import NEVER, Host, Turns, call
+from tests.engine_turns import Host, Turns, call
+from tests.processes import dead
 
 
 async def test_bad_input_from_the_model_is_a_tool_error_and_the_turn_goes_on(
@@ -127,19 +128,24 @@ async def test_bash_without_a_timeout_gets_the_sessions_tool_timeout(
     assert "timed out after 0.3s" in completed["output"]
 
 
-async def test_a_call_cancelled_while_waiting_for_approval_still_completes_for_the_host(
+async def test_a_command_running_when_the_turn_is_cancelled_is_stopped_and_completed(
     tmp_path: Path, project: Path
 ) -> None:
     turns = Turns(tmp_path, project)
-    host = Host(NEVER)
-    turn = asyncio.create_task(turns.run([call("bash", command="echo hi")], port=host))
-    await host.asked.wait()
+    turn = asyncio.create_task(
+        turns.run([call("bash", command="echo $$ > shell.pid; sleep 30")], mode="allow")
+    )
+    pid_file = project / "shell.pid"
+    while not pid_file.exists() or not pid_file.read_text().strip():
+        await asyncio.sleep(0.01)
 
-    assert turns.engine.cancel(host.questions[0].session_id)
+    [session_id] = turns.engine.sessions
+    assert turns.engine.cancel(session_id)
     result = await turn
 
     assert result.stop_reason == "cancelled"
-    assert turns.events.methods()[-3:] == ["approval/resolved", "tool/completed", "error"]
+    assert turns.events.methods()[-2:] == ["tool/completed", "error"]
     [completed] = turns.completed()
     assert completed["isError"] is True
     assert completed["output"].startswith("The tool call was interrupted")
+    assert await dead(int(pid_file.read_text()))
