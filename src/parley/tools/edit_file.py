@@ -12,7 +12,7 @@ import attrs
 from parley.tools.base import Tool, ToolContext, ToolError, ToolOutput
 from parley.tools.diff import unified_diff
 from parley.tools.file_io import decode_text, read_existing, write_atomic
-from parley.tools.paths import display_path, resolve_inside
+from parley.tools.paths import PATH_INPUT, display_path, resolve_inside
 
 
 @attrs.frozen
@@ -41,11 +41,7 @@ class EditFile(Tool):
     input_schema = {
         "type": "object",
         "properties": {
-            "path": {
-                "type": "string",
-                "minLength": 1,
-                "description": "File path, relative to the working directory.",
-            },
+            "path": PATH_INPUT,
             "edits": {
                 "type": "array",
                 "minItems": 1,

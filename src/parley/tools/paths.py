@@ -7,6 +7,13 @@ from pathlib import Path
 
 from parley.tools.base import ToolContext, ToolError
 
+# The `path` input of the file tools, as the model sees it.
+PATH_INPUT = {
+    "type": "string",
+    "minLength": 1,
+    "description": "File path, relative to the working directory.",
+}
+
 
 def resolve_inside(ctx: ToolContext, raw: str, *, must_exist: bool = False) -> Path:
     """Resolve `raw` (relative to the cwd) through `..` and symlinks; refuse anything outside.

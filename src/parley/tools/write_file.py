@@ -9,7 +9,7 @@ from typing import Any
 from parley.tools.base import Tool, ToolContext, ToolError, ToolOutput
 from parley.tools.diff import unified_diff
 from parley.tools.file_io import read_existing, write_atomic
-from parley.tools.paths import display_path, resolve_inside
+from parley.tools.paths import PATH_INPUT, display_path, resolve_inside
 
 
 class WriteFile(Tool):
@@ -23,11 +23,7 @@ class WriteFile(Tool):
     input_schema = {
         "type": "object",
         "properties": {
-            "path": {
-                "type": "string",
-                "minLength": 1,
-                "description": "File path, relative to the working directory.",
-            },
+            "path": PATH_INPUT,
             "content": {"type": "string", "description": "The file's complete new content."},
         },
         "required": ["path", "content"],
