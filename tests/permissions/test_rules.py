@@ -175,5 +175,5 @@ def test_bad_rules_are_configuration_errors_that_say_where(raw: Any, message: st
         parse_rules([raw], "/home/me/.config/parley/config.toml")
 
     assert isinstance(failure.value, ConfigError)
-    assert failure.value.code == "invalid_params"
+    assert failure.value.code == "config_invalid"
     assert str(failure.value) == f"/home/me/.config/parley/config.toml: {message}"
