@@ -41,6 +41,14 @@ async def test_write_file_replaces_content_and_reports_a_diff_against_the_old_te
     )
 
 
+async def test_write_file_counts_lines_like_a_person(project: Path, ctx: ToolContext) -> None:
+    one = await WriteFile().run({"path": "one.txt", "content": "only line"}, ctx)
+    empty = await WriteFile().run({"path": "empty.txt", "content": ""}, ctx)
+
+    assert (one.text, empty.text) == ("Created one.txt (1 line)", "Created empty.txt (0 lines)")
+    assert (project / "empty.txt").read_bytes() == b""
+
+
 async def test_write_file_keeps_an_existing_files_permissions(
     project: Path, ctx: ToolContext
 ) -> None:

@@ -49,7 +49,8 @@ class WriteFile(Tool):
         lines = content.count("\n") + (1 if content and not content.endswith("\n") else 0)
         verb = "Created" if old is None else "Wrote"
         return ToolOutput(
-            f"{verb} {shown} ({lines} lines)", display=_display(shown, old, content, ctx)
+            f"{verb} {shown} ({lines} line{'' if lines == 1 else 's'})",
+            display=_display(shown, old, content, ctx),
         )
 
 
