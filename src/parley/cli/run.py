@@ -14,6 +14,7 @@ import signal
 import sys
 from typing import Any
 
+from parley.cli.approvals import RunApprovals, approvals_for_run, terminal_available
 from parley.cli.common import fail, open_store, settings_from, setup_logging
 from parley.engine.engine import Engine
 from parley.protocol import types as wire
@@ -37,7 +38,6 @@ class _Printer:
     def __init__(self, stream_text: bool, ndjson: bool) -> None:
         self.stream_text = stream_text
         self.ndjson = ndjson
-        self.denied_without_asking = False
 
     def __call__(
         self, session_id: str, turn_id: str, seq: int, event: wire.Event, params: dict[str, Any]
@@ -50,14 +50,14 @@ class _Printer:
         if self.stream_text and isinstance(event, wire.ResultDelta):
             sys.stdout.write(event.text)
             sys.stdout.flush()
-        if isinstance(event, wire.ToolCompleted) and (event.display or {}).get("denied"):
-            self.denied_without_asking = True
 
 
 def run(args: argparse.Namespace) -> int:
-    mode = "allow" if args.yes else "deny" if args.no else args.permission_mode
+    approvals = approvals_for_run(args.yes, args.no, terminal_available())
     try:
-        settings = settings_from(args, permission_mode=mode)
+        settings = settings_from(
+            args, permission_mode=approvals.permission_mode or args.permission_mode
+        )
         prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
         if not prompt.strip():
             raise ParleyError(ErrorCode.INVALID_PARAMS, "the prompt is empty")
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(settings, args.ephemeral)
     try:
         cwd = os.path.abspath(args.cwd or ".")
-        result = asyncio.run(_turn(args, settings, store, printer, prompt, cwd))
+        result = asyncio.run(_turn(args, settings, store, printer, prompt, cwd, approvals))
     except ParleyError as exc:
         fail(exc)
         return EXIT_USAGE if exc.code in _CONFIG_CODES else EXIT_ERROR
@@ -83,11 +83,17 @@ def run(args: argparse.Namespace) -> int:
         print()
     if result.error is not None and result.stop_reason != "cancelled":
         fail(result.error.message)
-    return _exit_code(result, printer)
+    return _exit_code(result, approvals)
 
 
 async def _turn(
-    args: argparse.Namespace, settings: Any, store: Any, printer: _Printer, prompt: str, cwd: str
+    args: argparse.Namespace,
+    settings: Any,
+    store: Any,
+    printer: _Printer,
+    prompt: str,
+    cwd: str,
+    approvals: RunApprovals,
 ) -> wire.TurnResult:
     engine = Engine(settings, store, printer)
     if args.session:
@@ -97,18 +103,19 @@ async def _turn(
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, lambda: engine.cancel(session.id))
     try:
-        return await engine.submit(session.id, prompt, None, None)
+        return await engine.submit(session.id, prompt, None, approvals.port)
     finally:
         loop.remove_signal_handler(signal.SIGINT)
         await engine.shutdown()
 
 
-def _exit_code(result: wire.TurnResult, printer: _Printer) -> int:
+def _exit_code(result: wire.TurnResult, approvals: RunApprovals) -> int:
     if result.stop_reason == "cancelled":
         return EXIT_INTERRUPTED
     if result.stop_reason == "error":
         code = result.error.code if result.error else ErrorCode.INTERNAL
         return EXIT_USAGE if code in _CONFIG_CODES else EXIT_ERROR
-    if printer.denied_without_asking:
+    if (refusal := approvals.refusal()) is not None:
+        fail(refusal)
         return EXIT_DENIED
     return EXIT_OK

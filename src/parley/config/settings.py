@@ -206,13 +206,10 @@ def _prices(value: Any, where: str) -> dict[str, dict[str, float]]:
 
 def _rules(value: Any, where: str) -> list[dict[str, Any]]:
     # Imported here: rules belong to the engine, which imports this module.
-    from parley.engine.rules import RuleError, parse_rules
+    from parley.engine.rules import parse_rules
 
     rules: list[dict[str, Any]] = check_type(value, list, "rules", where)
-    try:
-        parse_rules(rules, where)
-    except RuleError as exc:
-        raise ConfigError(str(exc)) from None
+    parse_rules(rules, where)  # a bad rule raises a ConfigError naming it
     return rules
 
 

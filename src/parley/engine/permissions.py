@@ -42,7 +42,11 @@ class Verdict:
 
 
 class ApprovalPort(abc.ABC):
-    """How a front door asks a person. `ask` returns the decision, or None on timeout."""
+    """How a front door asks a person. `ask` returns the decision, or None on timeout.
+
+    The Authorizer bounds `ask` by the question's timeout and cancels it when the turn is
+    cancelled; an answer that is not one of the question's options counts as a rejection.
+    """
 
     @property
     @abc.abstractmethod
@@ -50,6 +54,10 @@ class ApprovalPort(abc.ABC):
 
     @abc.abstractmethod
     async def ask(self, question: ApprovalQuestion) -> Decision | None: ...
+
+    def unasked(self, call: ToolCall, reason: str) -> None:
+        """A call needed a person's answer and this port (not `available`) could not ask;
+        it is denied. Front doors that must report this (`parley run` exits 3) record it."""
 
 
 class NoApprovals(ApprovalPort):

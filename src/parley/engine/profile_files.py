@@ -247,15 +247,12 @@ class _Fields:
         return mode
 
     def rules(self) -> tuple[dict[str, Any], ...]:
-        from parley.engine.rules import RuleError, parse_rules
+        from parley.engine.rules import parse_rules
 
         rules = self.data.get("rules", [])
         if not isinstance(rules, list):
             raise self.error("rules", "must be a list of {tool, action, match} tables")
-        try:
-            parse_rules(rules, str(self.path))
-        except RuleError as exc:
-            raise ConfigError(str(exc)) from None
+        parse_rules(rules, str(self.path))  # a bad rule raises a ConfigError naming it
         if self.project:
             for i, rule in enumerate(rules):
                 if rule["action"] not in PROJECT_ACTIONS:

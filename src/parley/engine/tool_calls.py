@@ -1,4 +1,4 @@
-"""Running one tool call the model asked for: validate, authorize, run, report."""
+"""Running one tool call the model asked for: validate, preview, authorize, run, report."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Any
 
+from parley.engine.history import INTERRUPTED
 from parley.engine.messages import ToolResultBlock, ToolUseBlock
 from parley.engine.permissions import ToolCall, Verdict
 from parley.engine.session import Session
 from parley.protocol import types as wire
 from parley.protocol.errors import ErrorCode
-from parley.tools.base import ToolError, ToolOutput
+from parley.tools.base import Tool, ToolError, ToolOutput
 
 log = logging.getLogger(__name__)
 
@@ -22,36 +24,63 @@ Authorizer = Callable[[Session, str, ToolCall], Awaitable[Verdict]]
 async def run_tool_call(
     session: Session, turn_id: str, use: ToolUseBlock, authorize: Authorizer
 ) -> ToolResultBlock:
-    """Never raises for tool trouble: every failure becomes a result the model can read."""
+    """Never raises for tool trouble: every failure becomes a result the model can read.
+
+    Every call the host saw start (`tool/started`) is also seen to end (`tool/completed`),
+    even when the turn is cancelled while it runs or waits for approval.
+    """
     tool = session.tools.get(use.name)
-    kind = tool.kind if tool else None
-    display = tool.preview(use.input, session.tool_context) if tool else None
-    session.publish(turn_id, wire.ToolStarted(use.id, use.name, use.input, kind, display))
-    started = time.monotonic()
-    output = await _execute(session, turn_id, use, authorize, display)
-    duration_ms = int((time.monotonic() - started) * 1000)
+    display, failure = await _prepare(session, tool, use)
     session.publish(
         turn_id,
-        wire.ToolCompleted(
-            use.id, use.name, output.text, output.is_error, duration_ms, output.display
-        ),
+        wire.ToolStarted(use.id, use.name, use.input, tool.kind if tool else None, display),
     )
+    started = time.monotonic()
+    output = ToolOutput(INTERRUPTED, is_error=True)  # what the host sees if the turn is cancelled
+    try:
+        if failure is not None:
+            output = failure
+        elif tool is not None:
+            output = await _execute(session, turn_id, tool, use, authorize, display)
+    finally:
+        duration_ms = int((time.monotonic() - started) * 1000)
+        session.publish(
+            turn_id,
+            wire.ToolCompleted(
+                use.id, use.name, output.text, output.is_error, duration_ms, output.display
+            ),
+        )
     return ToolResultBlock(use.id, output.text, output.is_error)
+
+
+async def _prepare(
+    session: Session, tool: Tool | None, use: ToolUseBlock
+) -> tuple[dict[str, Any] | None, ToolOutput | None]:
+    """The call's render hints, or the failure that ends it before anyone is asked."""
+    if tool is None:
+        names = ", ".join(session.tools.names()) or "none"
+        return None, ToolOutput(
+            f"unknown tool {use.name!r}; available tools: {names}", is_error=True
+        )
+    if problem := session.tools.validate_input(tool, use.input):
+        return None, ToolOutput(f"invalid input for {use.name}: {problem}", is_error=True)
+    try:
+        # Previews read files (to diff them): off the event loop.
+        return await asyncio.to_thread(tool.preview, use.input, session.tool_context), None
+    except ToolError as exc:
+        return None, ToolOutput(str(exc), is_error=True)
+    except Exception as exc:
+        return None, _crashed(use.name, exc)
 
 
 async def _execute(
     session: Session,
     turn_id: str,
+    tool: Tool,
     use: ToolUseBlock,
     authorize: Authorizer,
-    display: dict[str, object] | None,
+    display: dict[str, Any] | None,
 ) -> ToolOutput:
-    tool = session.tools.get(use.name)
-    if tool is None:
-        names = ", ".join(session.tools.names()) or "none"
-        return ToolOutput(f"unknown tool {use.name!r}; available tools: {names}", is_error=True)
-    if problem := session.tools.validate_input(tool, use.input):
-        return ToolOutput(f"invalid input for {use.name}: {problem}", is_error=True)
     verdict = await authorize(
         session, turn_id, ToolCall(use.id, use.name, use.input, tool.kind, display)
     )
@@ -61,13 +90,18 @@ async def _execute(
             is_error=True,
             display={"denied": True, "code": str(verdict.code or ErrorCode.APPROVAL_DENIED)},
         )
-    timeout = session.tool_context.timeout_s
+    ctx = session.tool_context
+    limit = tool.time_limit(use.input, ctx)
     try:
-        return await asyncio.wait_for(tool.run(use.input, session.tool_context), timeout)
+        return await asyncio.wait_for(tool.run(use.input, ctx), limit)
     except ToolError as exc:
         return ToolOutput(str(exc), is_error=True)
     except TimeoutError:
-        return ToolOutput(f"{use.name} timed out after {timeout:g}s and was stopped", is_error=True)
+        return ToolOutput(f"{use.name} timed out after {limit:g}s and was stopped", is_error=True)
     except Exception as exc:  # a bug in a tool must not end the turn
-        log.exception("tool %s failed", use.name)
-        return ToolOutput(f"{use.name} failed: {type(exc).__name__}: {exc}", is_error=True)
+        return _crashed(use.name, exc)
+
+
+def _crashed(name: str, exc: Exception) -> ToolOutput:
+    log.exception("tool %s failed", name)
+    return ToolOutput(f"{name} failed: {type(exc).__name__}: {exc}", is_error=True)

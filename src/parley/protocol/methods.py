@@ -126,7 +126,9 @@ NOTIFICATIONS: Final[tuple[Event, ...]] = (
     ),
     Event(
         t.ApprovalResolved,
-        "An approval was settled other than by the host's answer (cancel, remembered decision).",
+        "An approval was settled: the host's decision, or reject_once when the turn was "
+        "cancelled or the answer was not one of the options. Every window showing the "
+        "question can close it.",
     ),
 )
 

@@ -52,8 +52,17 @@ class Tool(abc.ABC):
         return ToolSpec(cls.name, cls.description, cls.input_schema)
 
     def preview(self, input: dict[str, Any], ctx: ToolContext) -> dict[str, Any] | None:
-        """Render hints for tool/started and approval requests (path, diff, command)."""
+        """Render hints for tool/started and approval requests (path, diff, command).
+
+        Called with validated input before anyone is asked; raise ToolError when the call
+        cannot succeed (a path outside the roots, an edit that does not apply), and the call
+        fails at once instead of asking for approval of something that cannot happen.
+        """
         return None
+
+    def time_limit(self, input: dict[str, Any], ctx: ToolContext) -> float:
+        """Seconds the caller lets `run` take before cancelling it."""
+        return ctx.timeout_s
 
     @abc.abstractmethod
     async def run(self, input: dict[str, Any], ctx: ToolContext) -> ToolOutput:

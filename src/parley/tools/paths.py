@@ -7,6 +7,13 @@ from pathlib import Path
 
 from parley.tools.base import ToolContext, ToolError
 
+# The `path` input of the file tools, as the model sees it.
+PATH_INPUT = {
+    "type": "string",
+    "minLength": 1,
+    "description": "File path, relative to the working directory.",
+}
+
 
 def resolve_inside(ctx: ToolContext, raw: str, *, must_exist: bool = False) -> Path:
     """Resolve `raw` (relative to the cwd) through `..` and symlinks; refuse anything outside.
@@ -15,18 +22,26 @@ def resolve_inside(ctx: ToolContext, raw: str, *, must_exist: bool = False) -> P
     """
     if not isinstance(raw, str) or not raw or "\x00" in raw:
         raise ToolError("path must be a non-empty string")
-    candidate = Path(os.path.expanduser(raw)) if raw.startswith("~") else Path(raw)
-    if not candidate.is_absolute():
-        candidate = ctx.cwd / candidate
-    resolved = candidate.resolve(strict=False)
+    try:
+        resolved = resolve_path(ctx.cwd, raw)
+    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop, on Python 3.11-3.12
+        raise ToolError(f"cannot resolve {raw}: {exc}") from None
     if not any(resolved == root or resolved.is_relative_to(root) for root in ctx.roots):
-        raise ToolError(
-            f"{raw} is outside the session's working directory ({ctx.cwd}); "
-            "only paths inside it may be used"
+        where = (
+            f"the session's working directory ({ctx.cwd})"
+            if len(ctx.roots) == 1
+            else f"the session's directories ({', '.join(map(str, ctx.roots))})"
         )
+        raise ToolError(f"{raw} is outside {where}; only paths inside it may be used")
     if must_exist and not resolved.exists():
         raise ToolError(f"{raw} does not exist")
     return resolved
+
+
+def resolve_path(cwd: Path, raw: str) -> Path:
+    """`raw` made absolute against `cwd`, with `~`, `..` and every symlink resolved."""
+    candidate = Path(os.path.expanduser(raw)) if raw.startswith("~") else Path(raw)
+    return (cwd / candidate).resolve(strict=False)
 
 
 def display_path(ctx: ToolContext, path: Path) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from parley.tools.base import Tool, ToolContext, ToolError, ToolOutput
-from parley.tools.paths import display_path, resolve_inside
+from parley.tools.paths import PATH_INPUT, display_path, resolve_inside
 
 _MAX_LINE = 2_000
 
@@ -20,10 +20,7 @@ class ReadFile(Tool):
     input_schema = {
         "type": "object",
         "properties": {
-            "path": {
-                "type": "string",
-                "description": "File path, relative to the working directory.",
-            },
+            "path": PATH_INPUT,
             "offset": {
                 "type": "integer",
                 "minimum": 1,

@@ -6,11 +6,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from parley.tools.base import Tool
+from parley.tools.bash import Bash
+from parley.tools.edit_file import EditFile
 from parley.tools.grep import Grep
 from parley.tools.list_files import ListFiles
 from parley.tools.read_file import ReadFile
+from parley.tools.write_file import WriteFile
 
-BUILTIN_TOOLS: tuple[type[Tool], ...] = (ReadFile, ListFiles, Grep)
+BUILTIN_TOOLS: tuple[type[Tool], ...] = (ReadFile, ListFiles, Grep, WriteFile, EditFile, Bash)
 
 
 class ToolRegistry:

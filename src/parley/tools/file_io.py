@@ -1,0 +1,59 @@
+"""Reading a file that is about to change, and writing it back atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from pathlib import Path
+
+from parley.tools.base import ToolError
+
+
+def read_existing(path: Path, shown: str) -> bytes | None:
+    """The file's bytes, or None when there is no file yet."""
+    try:
+        return path.read_bytes()
+    except (FileNotFoundError, NotADirectoryError):  # NotADirectory: a parent is a file
+        return None
+    except IsADirectoryError:
+        raise ToolError(f"{shown} is a directory, not a file") from None
+    except OSError as exc:
+        raise ToolError(f"cannot read {shown}: {exc.strerror}") from None
+
+
+def decode_text(data: bytes, shown: str) -> str:
+    """The text of a file we are going to change; binary or non-UTF-8 content is refused
+    rather than silently mangled."""
+    if b"\x00" in data[:8192]:
+        raise ToolError(
+            f"{shown} looks like a binary file ({len(data)} bytes); it cannot be edited"
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ToolError(f"{shown} is not UTF-8 text; it cannot be edited safely") from None
+
+
+def write_atomic(path: Path, data: bytes, shown: str) -> None:
+    """Replace `path` in one step: readers see the old file or the new one, never half of it.
+
+    The file keeps its permission bits; a new file gets the usual ones (0666 minus the umask).
+    """
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.parley-tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise ToolError(f"cannot write {shown}: {exc.strerror}") from None
