@@ -24,6 +24,7 @@ from parley.protocol import types as wire
 from parley.protocol.codec import structure, unstructure
 from parley.protocol.errors import ErrorCode, ParleyError
 from parley.providers import registry
+from parley.providers.base import Provider
 from parley.store.base import Store
 from parley.store.records import SessionRecord, TurnStatus
 from parley.tools.registry import ToolRegistry
@@ -133,19 +134,22 @@ class Engine:
             tags=list(params.tags),
             additional_directories=extra,
         )
-        session = self._open(record, [], profile)  # fails before anything is stored
+        session = self._open(record, [], profile)
+        session.provider  # noqa: B018  # a bad provider or script fails before anything is stored
         self.store.create_session(record)
         self.store.commit()
         self.sessions[session_id] = session
         return session
 
     def _open(self, record: SessionRecord, history: list[Message], profile: Profile) -> Session:
-        config = registry.resolve(self.settings, record.provider, record.model)
+        def make_provider() -> Provider:
+            return registry.create(registry.resolve(self.settings, record.provider, record.model))
+
         return Session(
             record,
             history,
             profile,
-            registry.create(config),
+            make_provider,
             ToolRegistry.builtin(profile.allowed_tools, profile.disallowed_tools),
             self.store,
             self.listener,
@@ -302,7 +306,7 @@ class Engine:
         # submit() finishes the bookkeeping once its shielded task is done; let it run.
         await asyncio.sleep(0)
         for session in self.sessions.values():
-            await session.provider.aclose()
+            await session.aclose()
         self.store.commit()
 
 

@@ -36,7 +36,7 @@ class Session:
         record: SessionRecord,
         history: list[Message],
         profile: Profile,
-        provider: Provider,
+        provider: Provider | Callable[[], Provider],
         tools: ToolRegistry,
         store: Store,
         listener: Listener,
@@ -45,7 +45,9 @@ class Session:
         self.record = record
         self.history = history
         self.profile = profile
-        self.provider = provider
+        # Built on first use: reading or replaying a stored session needs no credentials.
+        self._provider = provider if isinstance(provider, Provider) else None
+        self._make_provider = provider if not isinstance(provider, Provider) else None
         self.tools = tools
         self.store = store
         self.listener = listener
@@ -56,6 +58,21 @@ class Session:
         )
         # Built once: context files are read when the session starts (or is loaded).
         self.system_prompt = system_prompt(profile, self.tool_context)
+
+    @property
+    def provider(self) -> Provider:
+        if self._provider is None:
+            assert self._make_provider is not None
+            self._provider = self._make_provider()
+        return self._provider
+
+    @provider.setter
+    def provider(self, provider: Provider) -> None:
+        self._provider = provider
+
+    async def aclose(self) -> None:
+        if self._provider is not None:
+            await self._provider.aclose()
 
     @property
     def id(self) -> str:

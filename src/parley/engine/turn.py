@@ -81,6 +81,8 @@ class _Turn:
             return self.fail(
                 ParleyError(ErrorCode.CANCELLED, "the turn was cancelled", recoverable=True)
             )
+        except ParleyError as exc:  # e.g. the session's provider is no longer configured
+            return self.fail(exc)
         except Exception as exc:  # a bug must still end the turn with its one terminal event
             log.exception("turn %s failed", self.turn_id)
             return self.fail(
