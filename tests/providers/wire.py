@@ -186,15 +186,20 @@ class Responses:
     kind = "openai"
 
     @staticmethod
-    def reply(*parts: Part, tokens: Tokens = Tokens(), status: str = "completed") -> list[bytes]:
+    def reply(
+        *parts: Part,
+        tokens: Tokens = Tokens(),
+        status: str = "completed",
+        model: str = "gpt-6.1-sol",
+    ) -> list[bytes]:
         seq = iter(range(10_000))
         events: list[bytes] = []
 
         def emit(kind: str, **data: Any) -> None:
             events.append(sse(kind, {"type": kind, "sequence_number": next(seq), **data}))
 
-        emit("response.created", response=Responses._response("in_progress", []))
-        emit("response.in_progress", response=Responses._response("in_progress", []))
+        emit("response.created", response=Responses._response("in_progress", [], model))
+        emit("response.in_progress", response=Responses._response("in_progress", [], model))
         output: list[dict[str, Any]] = []
         for index, part in enumerate(parts):
             item = Responses._item(index, part, emit)
@@ -206,7 +211,7 @@ class Responses:
             "output_tokens_details": {"reasoning_tokens": 0},
             "total_tokens": tokens.input + tokens.cache_read + tokens.output,
         }
-        final = {**Responses._response(status, output), "usage": usage}
+        final = {**Responses._response(status, output, model), "usage": usage}
         if status == "incomplete":
             final["incomplete_details"] = {"reason": "max_output_tokens"}
         emit(f"response.{status}", response=final)
@@ -293,7 +298,7 @@ class Responses:
         return item
 
     @staticmethod
-    def _response(status: str, output: list[dict[str, Any]]) -> dict[str, Any]:
+    def _response(status: str, output: list[dict[str, Any]], model: str) -> dict[str, Any]:
         return {
             "id": "resp_67ccd3a9da748190baa7f1570fe91ac604becb25c45c1d41",
             "object": "response",
@@ -303,7 +308,7 @@ class Responses:
             "incomplete_details": None,
             "instructions": None,
             "max_output_tokens": None,
-            "model": "gpt-5-2025-08-07",
+            "model": model,
             "output": output,
             "parallel_tool_calls": True,
             "previous_response_id": None,
