@@ -28,7 +28,8 @@ async def test_text_streams_as_deltas_with_usage_and_cost(server, open_provider)
     events = await collect(provider.stream(request(MODEL)))
 
     deltas = [e.text for e in events if isinstance(e, TextDelta)]
-    assert len(deltas) > 1 and "".join(deltas) == "Hello from Claude."
+    assert len(deltas) > 1
+    assert "".join(deltas) == "Hello from Claude."
     completion = events[-1]
     assert isinstance(completion, Completion)
     assert completion.message == Message("assistant", (TextBlock("Hello from Claude."),))
@@ -50,7 +51,8 @@ async def test_request_carries_key_model_and_cache_breakpoints(server, open_prov
     assert sent.path == "/v1/messages"
     assert SECRET in (sent.headers.get("x-api-key", "") + sent.headers.get("authorization", ""))
     body = sent.body
-    assert body["model"] == MODEL and body["stream"] is True
+    assert body["model"] == MODEL
+    assert body["stream"] is True
     assert body["system"] == [
         {"type": "text", "text": "You are Parley.", "cache_control": {"type": "ephemeral"}}
     ]
@@ -177,7 +179,8 @@ async def test_stop_reasons_map_to_ours(server, open_provider, api_stop, ours):
 
     reply = (await collect(provider.stream(request(MODEL))))[-1]
 
-    assert isinstance(reply, Completion) and reply.stop_reason == ours
+    assert isinstance(reply, Completion)
+    assert reply.stop_reason == ours
 
 
 async def test_thinking_budget_enables_extended_thinking_and_widens_max_tokens(
@@ -199,7 +202,7 @@ async def test_thinking_budget_enables_extended_thinking_and_widens_max_tokens(
 
 async def test_overloaded_error_event_before_any_output_is_retried(server, open_provider):
     overloaded = sse("error", Anthropic.error("overloaded_error", "Overloaded"))
-    broken = Anthropic.reply(Text("never shown"))[:2] + [overloaded]
+    broken = [*Anthropic.reply(Text("never shown"))[:2], overloaded]
     server.script(Reply(events=tuple(broken)), Reply(events=tuple(Anthropic.reply(Text("Hi.")))))
     provider = open_provider("anthropic")
 

@@ -38,7 +38,6 @@ async def test_text_streams_with_usage(server, open_provider, kind):
     assert reply.stop_reason == "end_turn"
     usage = reply.usage
     assert (usage.input_tokens, usage.output_tokens, usage.cache_read_tokens) == (120, 30, 64)
-    assert usage.cost_usd is None  # no price known for "my-model"
     body = server.requests[0].body
     assert body["messages"] == [
         {"role": "system", "content": "Be brief."},
@@ -47,9 +46,7 @@ async def test_text_streams_with_usage(server, open_provider, kind):
     assert body["stream_options"] == {"include_usage": True}
 
 
-async def test_azure_uses_the_deployment_path_api_version_and_api_key_header(
-    server, open_provider
-):
+async def test_azure_uses_the_deployment_path_api_version_and_api_key_header(server, open_provider):
     server.script(Reply(events=tuple(Chat.reply(Text("ok")))))
     provider = open_provider("azure-openai", "prod-gpt4o")
 
@@ -73,6 +70,30 @@ async def test_azure_prices_deployments_from_the_price_overrides(server, open_pr
     assert reply.usage.cost_usd == pytest.approx((1000 * 2.5 + 100 * 10.0) / 1e6)
 
 
+async def test_azure_deployments_are_priced_by_the_model_the_api_reports(server, open_provider):
+    # The chunks say "gpt-4o-2024-08-06": the model behind the deployment.
+    server.script(Reply(events=tuple(Chat.reply(Text("ok"), tokens=Tokens(1000, 100)))))
+    provider = open_provider("azure-openai", "prod-deployment")
+
+    reply = (await collect(provider.stream(request("prod-deployment"))))[-1]
+
+    assert isinstance(reply, Completion)
+    assert reply.usage.cost_usd == pytest.approx((1000 * 2.5 + 100 * 10.0) / 1e6)
+
+
+@pytest.mark.parametrize("kind", ["openai-compatible", "ollama"])
+async def test_local_and_compatible_servers_are_not_priced_by_the_built_in_table(
+    server, open_provider, kind
+):
+    server.script(Reply(events=tuple(Chat.reply(Text("ok"), tokens=Tokens(1000, 100)))))
+    provider = open_provider(kind, "gpt-4o")
+
+    reply = (await collect(provider.stream(request("gpt-4o"))))[-1]
+
+    assert isinstance(reply, Completion)
+    assert reply.usage.cost_usd is None
+
+
 async def test_compatible_server_gets_max_tokens_and_its_key(server, open_provider):
     server.script(Reply(events=tuple(Chat.reply(Text("ok")))))
     provider = open_provider("openai-compatible", "qwen3-coder")
@@ -82,7 +103,8 @@ async def test_compatible_server_gets_max_tokens_and_its_key(server, open_provid
     sent = server.requests[0]
     assert sent.path == "/v1/chat/completions"
     assert sent.headers["authorization"] == f"Bearer {SECRET}"
-    assert sent.body["max_tokens"] == 8192 and "max_completion_tokens" not in sent.body
+    assert sent.body["max_tokens"] == 8192
+    assert "max_completion_tokens" not in sent.body
 
 
 async def test_ollama_preset_adds_v1_to_ollama_host(server, open_provider):
@@ -96,9 +118,7 @@ async def test_ollama_preset_adds_v1_to_ollama_host(server, open_provider):
 
 
 @pytest.mark.parametrize("field", ["reasoning_content", "reasoning"])
-async def test_reasoning_deltas_become_thinking_and_are_not_sent_back(
-    server, open_provider, field
-):
+async def test_reasoning_deltas_become_thinking_and_are_not_sent_back(server, open_provider, field):
     events = Chat.reply(Thinking("Check the units."), Text("42 m/s."))
     if field == "reasoning":
         events = [e.replace(b'"reasoning_content"', b'"reasoning"') for e in events]
@@ -137,7 +157,8 @@ async def test_tool_calls_are_assembled_from_fragments_and_results_go_back(
 
     reply = (await collect(provider.stream(request("m", tools=(READ_FILE,)))))[-1]
 
-    assert isinstance(reply, Completion) and reply.stop_reason == "tool_use"
+    assert isinstance(reply, Completion)
+    assert reply.stop_reason == "tool_use"
     assert reply.message.tool_uses() == [
         ToolUseBlock("call_a", "read_file", {"path": "one.txt"}),
         ToolUseBlock("call_b", "read_file", {"path": "two.txt"}),
@@ -193,4 +214,5 @@ async def test_content_filter_ends_as_refusal(server, open_provider):
 
     reply = (await collect(provider.stream(request("prod"))))[-1]
 
-    assert isinstance(reply, Completion) and reply.stop_reason == "refusal"
+    assert isinstance(reply, Completion)
+    assert reply.stop_reason == "refusal"

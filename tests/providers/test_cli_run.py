@@ -59,7 +59,8 @@ def test_run_answers_with_a_json_envelope(server: FakeServer, tmp_path, kind, wi
     assert envelope["reply"] == "Paris is the capital."
     assert envelope["stopReason"] == "end_turn"
     assert envelope["error"] is None
-    assert envelope["sessionId"] and envelope["turnId"]
+    assert envelope["sessionId"]
+    assert envelope["turnId"]
     usage = envelope["usage"]
     assert (usage["inputTokens"], usage["outputTokens"]) == (500, 40)
     assert usage["costUsd"] == pytest.approx((500 * price[0] + 40 * price[1]) / 1e6)
@@ -75,7 +76,9 @@ def test_run_streams_text_and_ndjson_notifications(server: FakeServer, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "Streaming works.\n"
     methods = [json.loads(line)["method"] for line in done.stderr.splitlines()]
-    assert "result/delta" in methods and "usage" in methods and methods[-1] == "result/final"
+    assert "result/delta" in methods
+    assert "usage" in methods
+    assert methods[-1] == "result/final"
 
 
 def test_run_with_a_rejected_key_exits_1_naming_the_key(server: FakeServer, tmp_path):
@@ -112,4 +115,5 @@ def test_run_without_any_provider_exits_2_saying_what_to_set(tmp_path):
     done = parley_run(tmp_path, {}, "Hi")
 
     assert done.returncode == 2
-    assert "ANTHROPIC_API_KEY" in done.stderr and "OPENAI_API_KEY" in done.stderr
+    assert "ANTHROPIC_API_KEY" in done.stderr
+    assert "OPENAI_API_KEY" in done.stderr

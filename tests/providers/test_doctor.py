@@ -30,7 +30,9 @@ def test_nothing_configured_is_a_configuration_problem_with_the_fix(tmp_path):
 
     assert code == 2
     assert "FAIL  no model provider is configured" in report
-    assert "What to fix:" in report and "ANTHROPIC_API_KEY" in report and "OLLAMA_HOST" in report
+    assert "What to fix:" in report
+    assert "ANTHROPIC_API_KEY" in report
+    assert "OLLAMA_HOST" in report
 
 
 def test_a_bad_provider_setting_is_reported_not_raised(server, tmp_path):

@@ -55,10 +55,12 @@ pytestmark = pytest.mark.parametrize("kind", list(KINDS))
 async def drain(events: AsyncIterator[StreamEvent]) -> tuple[list[StreamEvent], ParleyError]:
     """Every event before the failure, and the failure."""
     got: list[StreamEvent] = []
-    with pytest.raises(ParleyError) as caught:
+    try:
         async for event in events:
             got.append(event)
-    return got, caught.value
+    except ParleyError as exc:
+        return got, exc
+    pytest.fail("the stream ended without a failure")
 
 
 def text_of(events: list[StreamEvent]) -> str:
@@ -85,7 +87,7 @@ async def test_rate_limit_is_retried_after_the_wait_the_server_asks(server, open
 async def test_server_errors_are_retried_until_attempts_run_out(
     server, open_provider, kind, status
 ):
-    wire, model, error, _ = KINDS[kind]
+    _wire, model, error, _ = KINDS[kind]
     server.script(*[Reply(status, body=error(status, "Internal trouble")) for _ in range(3)])
     provider = open_provider(kind, model, max_retries=2)
 
@@ -93,18 +95,20 @@ async def test_server_errors_are_retried_until_attempts_run_out(
 
     assert [e.attempt for e in events if isinstance(e, Retrying)] == [1, 2]
     assert len(server.requests) == 3
-    assert failure.code == ErrorCode.PROVIDER_ERROR and failure.recoverable
+    assert failure.code == ErrorCode.PROVIDER_ERROR
+    assert failure.recoverable
     assert f"({status})" in failure.message
 
 
 async def test_rate_limit_that_persists_ends_as_rate_limited(server, open_provider, kind):
-    wire, model, error, _ = KINDS[kind]
+    _wire, model, error, _ = KINDS[kind]
     server.script(Reply(429, body=error(429, "Slow down")), Reply(429, body=error(429, "Slow")))
     provider = open_provider(kind, model, max_retries=1)
 
     _, failure = await drain(provider.stream(request(model)))
 
-    assert failure.code == ErrorCode.RATE_LIMITED and failure.recoverable
+    assert failure.code == ErrorCode.RATE_LIMITED
+    assert failure.recoverable
 
 
 async def test_stream_cut_after_text_ends_the_call_without_retrying(server, open_provider, kind):
@@ -117,7 +121,8 @@ async def test_stream_cut_after_text_ends_the_call_without_retrying(server, open
 
     assert text_of(got)  # what was shown stays shown; the engine keeps it
     assert "This answer is going to break off halfway through.".startswith(text_of(got))
-    assert failure.code == ErrorCode.PROVIDER_ERROR and failure.recoverable
+    assert failure.code == ErrorCode.PROVIDER_ERROR
+    assert failure.recoverable
     assert "broke off" in failure.message
     assert len(server.requests) == 1
 
@@ -143,7 +148,8 @@ async def test_server_that_never_answers_hits_the_read_timeout(server, open_prov
 
     _, failure = await drain(provider.stream(request(model)))
 
-    assert failure.code == ErrorCode.PROVIDER_ERROR and failure.recoverable
+    assert failure.code == ErrorCode.PROVIDER_ERROR
+    assert failure.recoverable
     assert "within 0.3s" in failure.message
 
 
@@ -156,7 +162,8 @@ async def test_stream_that_stalls_after_text_hits_the_read_timeout(server, open_
     got, failure = await drain(provider.stream(request(model)))
 
     assert text_of(got)
-    assert failure.code == ErrorCode.PROVIDER_ERROR and failure.recoverable
+    assert failure.code == ErrorCode.PROVIDER_ERROR
+    assert failure.recoverable
     assert "no data for 0.3s" in failure.message
 
 
@@ -170,9 +177,11 @@ async def test_rejected_key_names_the_key_to_check_and_never_echoes_it(
 
     _, failure = await drain(provider.stream(request(model)))
 
-    assert failure.code == ErrorCode.PROVIDER_AUTH_FAILED and not failure.recoverable
+    assert failure.code == ErrorCode.PROVIDER_AUTH_FAILED
+    assert not failure.recoverable
     assert key_hint in failure.message
-    assert SECRET not in failure.message and SECRET not in repr(failure.data)
+    assert SECRET not in failure.message
+    assert SECRET not in repr(failure.data)
     assert len(server.requests) == 1
 
 
@@ -184,7 +193,8 @@ async def test_prompt_over_the_context_window(server, open_provider, kind):
 
     _, failure = await drain(provider.stream(request(model)))
 
-    assert failure.code == ErrorCode.CONTEXT_WINDOW_EXCEEDED and not failure.recoverable
+    assert failure.code == ErrorCode.CONTEXT_WINDOW_EXCEEDED
+    assert not failure.recoverable
     assert len(server.requests) == 1
 
 
@@ -197,7 +207,8 @@ async def test_other_refusals_carry_the_api_message_and_are_not_retried(
 
     _, failure = await drain(provider.stream(request(model)))
 
-    assert failure.code == ErrorCode.PROVIDER_ERROR and not failure.recoverable
+    assert failure.code == ErrorCode.PROVIDER_ERROR
+    assert not failure.recoverable
     assert "(400): tools.0.name: String should match pattern" in failure.message
     assert len(server.requests) == 1
 

@@ -43,9 +43,12 @@ async def test_text_streams_with_usage_and_cost(server, open_provider):
     sent = server.requests[0]
     assert sent.path == "/v1/responses"
     assert sent.headers["authorization"] == f"Bearer {SECRET}"
-    assert sent.body["store"] is False and sent.body["stream"] is True
+    assert sent.body["store"] is False
+    assert sent.body["stream"] is True
     assert sent.body["instructions"] == "Be brief."
-    assert sent.body["input"] == [{"role": "user", "content": [{"type": "input_text", "text": "Hello"}]}]
+    assert sent.body["input"] == [
+        {"role": "user", "content": [{"type": "input_text", "text": "Hello"}]}
+    ]
 
 
 async def test_reasoning_summary_streams_as_thinking_and_the_item_goes_back_unchanged(
@@ -63,17 +66,17 @@ async def test_reasoning_summary_streams_as_thinking_and_the_item_goes_back_unch
     thinking = "".join(e.text for e in events if isinstance(e, ThinkingDelta))
     assert thinking == "Need to read the file first."
     reply = events[-1]
-    assert isinstance(reply, Completion) and reply.stop_reason == "tool_use"
+    assert isinstance(reply, Completion)
+    assert reply.stop_reason == "tool_use"
     block = reply.message.content[0]
-    assert isinstance(block, ThinkingBlock) and block.text == thinking
+    assert isinstance(block, ThinkingBlock)
+    assert block.text == thinking
     body = server.requests[0].body
     assert body["reasoning"] == {"summary": "auto"}
     assert body["include"] == ["reasoning.encrypted_content"]
 
     results = Message("user", (ToolResultBlock("call_9Xk", "# Parley"),))
-    await collect(
-        provider.stream(request(MODEL, user_text("Summarise"), reply.message, results))
-    )
+    await collect(provider.stream(request(MODEL, user_text("Summarise"), reply.message, results)))
 
     sent = server.requests[1].body["input"]
     assert sent[1] == {
@@ -129,7 +132,8 @@ async def test_an_incomplete_response_ends_with_max_tokens(server, open_provider
 
     reply = (await collect(provider.stream(request(MODEL))))[-1]
 
-    assert isinstance(reply, Completion) and reply.stop_reason == "max_tokens"
+    assert isinstance(reply, Completion)
+    assert reply.stop_reason == "max_tokens"
 
 
 async def test_images_and_errors_in_tool_results_are_sent_as_input_items(server, open_provider):
@@ -141,7 +145,11 @@ async def test_images_and_errors_in_tool_results_are_sent_as_input_items(server,
 
     assert server.requests[0].body["input"][0]["content"] == [
         {"type": "input_text", "text": "What is this?"},
-        {"type": "input_image", "image_url": "data:image/png;base64,iVBORw0KGgo=", "detail": "auto"},
+        {
+            "type": "input_image",
+            "image_url": "data:image/png;base64,iVBORw0KGgo=",
+            "detail": "auto",
+        },
     ]
 
 

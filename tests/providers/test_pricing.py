@@ -17,9 +17,7 @@ def test_cost_counts_every_kind_of_token_at_its_own_rate():
         cache_write_tokens=400_000,
     )
     # claude-opus-5-5: $4 in, $20 out, $0.20 cache read, $5 cache write per MTok.
-    assert cost("anthropic", "claude-opus-5-5", usage, {}) == pytest.approx(
-        4.0 + 2.0 + 0.4 + 2.0
-    )
+    assert cost("anthropic", "claude-opus-5-5", usage, {}) == pytest.approx(4.0 + 2.0 + 0.4 + 2.0)
 
 
 def test_dated_snapshots_are_priced_as_their_model():

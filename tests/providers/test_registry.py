@@ -132,7 +132,7 @@ def test_bad_provider_settings_are_configuration_errors(provider, section, compl
 
 
 def test_bad_price_overrides_fail_when_the_session_starts():
-    with pytest.raises(ConfigError, match="prices.gpt-4o"):
+    with pytest.raises(ConfigError, match=r"prices\.gpt-4o"):
         registry.resolve(settings(KEYS, prices={"gpt-4o": {"input": "cheap"}}), "openai")
 
 

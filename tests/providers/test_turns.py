@@ -62,7 +62,8 @@ async def test_a_tool_using_turn_reports_usage_with_cost_and_the_turn_totals(ser
     usages = recorder.of("usage")
     assert [(u["inputTokens"], u["outputTokens"]) for u in usages] == [(1000, 100), (2000, 50)]
     assert all(u["provider"] == "anthropic" and u["costUsd"] > 0 for u in usages)
-    assert result.usage.input_tokens == 3000 and result.usage.output_tokens == 150
+    assert result.usage.input_tokens == 3000
+    assert result.usage.output_tokens == 150
     assert result.usage.cost_usd == pytest.approx(sum(u["costUsd"] for u in usages))
     tool_result = server.requests[1].body["messages"][2]["content"][0]
     assert tool_result["tool_use_id"] == "toolu_1"
@@ -76,11 +77,14 @@ async def test_a_stream_broken_halfway_ends_the_turn_and_keeps_the_shown_text(se
     result, recorder, session = await run_turn("openai", server, str(tmp_path), "Explain.")
 
     assert result.stop_reason == "error"
-    assert result.error.code == "provider_error" and result.error.recoverable
+    assert result.error.code == "provider_error"
+    assert result.error.recoverable
     [error] = recorder.of("error")
-    assert error["code"] == "provider_error" and error["recoverable"] is True
+    assert error["code"] == "provider_error"
+    assert error["recoverable"] is True
     shown = "".join(d["text"] for d in recorder.of("result/delta"))
-    assert shown and result.reply == shown
+    assert shown
+    assert result.reply == shown
     assert session.history[-1] == Message("assistant", (TextBlock(shown),))
 
 
@@ -94,5 +98,6 @@ async def test_a_retry_is_announced_as_progress(server, tmp_path):
 
     assert result.reply == "Fine."
     retrying = [p for p in recorder.of("progress") if p["stage"] == "retrying"]
-    assert retrying and retrying[0]["data"]["attempt"] == 1
+    assert retrying
+    assert retrying[0]["data"]["attempt"] == 1
     assert "rate limited (429)" in retrying[0]["message"]

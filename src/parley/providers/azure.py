@@ -11,6 +11,7 @@ import httpx2
 import openai
 
 from parley.config import Settings
+from parley.protocol.errors import ErrorCode, ParleyError
 from parley.providers import registry
 from parley.providers.base import Provider, ProviderConfig
 from parley.providers.openai_chat import ChatCompletionsProvider
@@ -34,7 +35,11 @@ def make_config(settings: Settings, name: str, model: str | None) -> ProviderCon
 
 def create(config: ProviderConfig) -> Provider:
     if not config.base_url:
-        raise registry.not_configured("Azure OpenAI needs AZURE_OPENAI_ENDPOINT")
+        raise ParleyError(
+            ErrorCode.PROVIDER_NOT_CONFIGURED,
+            "azure-openai needs its endpoint: set AZURE_OPENAI_ENDPOINT "
+            "or providers.azure-openai.endpoint",
+        )
     client = openai.AsyncAzureOpenAI(
         api_key=config.api_key,
         azure_endpoint=config.base_url,

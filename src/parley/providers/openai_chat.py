@@ -132,7 +132,8 @@ class ChatCompletionsProvider(Provider):
             stop = "tool_use"  # some servers say "stop" after tool calls
         if reply.refusal:
             stop = "refusal"
-        usage.cost_usd = pricing.cost(self.name, self.model, usage, self.config.prices)
+        reported = state.current_completion_snapshot.model
+        usage.cost_usd = pricing.cost(self.name, self.model, usage, self.config.prices, reported)
         yield Completion(Message("assistant", tuple(blocks)), stop, usage)
 
 

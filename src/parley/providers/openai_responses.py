@@ -114,9 +114,8 @@ class ResponsesProvider(Provider):
             raise faults.StreamIncomplete("the stream ended without response.completed")
         blocks = _blocks(final.output, self.name)
         usage = _usage(final.usage)
-        usage.cost_usd = pricing.cost(
-            self.name, final.model or self.model, usage, self.config.prices
-        )
+        prices = self.config.prices
+        usage.cost_usd = pricing.cost(self.name, self.model, usage, prices, final.model)
         yield Completion(Message("assistant", tuple(blocks)), _stop(final, blocks), usage)
 
 

@@ -105,9 +105,21 @@ def lookup(provider: str, model: str, overrides: Mapping[str, object]) -> Price 
     return table.get(base) if base != model else None
 
 
-def cost(provider: str, model: str, usage: Usage, overrides: Mapping[str, object]) -> float | None:
-    """USD for one call, or None when the model's price is unknown."""
+def cost(
+    provider: str,
+    model: str,
+    usage: Usage,
+    overrides: Mapping[str, object],
+    reported: str | None = None,
+) -> float | None:
+    """USD for one call, or None when the model's price is unknown.
+
+    `model` is the name the user asked for; `reported`, the id the API answered with, is tried
+    when that name is not in the table (an alias resolved to a dated snapshot, say).
+    """
     price = lookup(provider, model, overrides)
+    if price is None and reported:
+        price = lookup(provider, reported, overrides)
     if price is None:
         return None
     read = price.input if price.cache_read is None else price.cache_read
