@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from parley.engine.messages import (
@@ -190,7 +191,7 @@ async def test_thinking_budget_enables_extended_thinking_and_widens_max_tokens(
     provider = open_provider(
         "anthropic",
         "claude-haiku-4-5",
-        providers={"anthropic": {"thinking": 4096, "thinking_display": "summarized"}},
+        providers={"anthropic": {"thinking_budget": 4096, "thinking_display": "summarized"}},
     )
 
     await collect(provider.stream(request("claude-haiku-4-5")))
@@ -211,3 +212,15 @@ async def test_overloaded_error_event_before_any_output_is_retried(server, open_
     assert events[0] == Retrying(1, events[0].delay_s, "overloaded (529)")
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Hi."
     assert len(server.requests) == 2
+
+
+async def test_max_tokens_from_the_provider_section_applies_unless_the_request_sets_it(
+    server, open_provider
+):
+    server.script(*(Reply(events=tuple(Anthropic.reply(Text("ok")))) for _ in range(2)))
+    provider = open_provider("anthropic", providers={"anthropic": {"max_tokens": 32000}})
+
+    await collect(provider.stream(request(MODEL)))
+    await collect(provider.stream(attrs.evolve(request(MODEL), max_tokens=500)))
+
+    assert [r.body["max_tokens"] for r in server.requests] == [32000, 500]

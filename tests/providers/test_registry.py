@@ -120,7 +120,7 @@ def test_settings_reach_the_provider_config():
     ("provider", "section", "complaint"),
     [
         ("anthropic", {"thinking": "lots"}, "thinking must be one of"),
-        ("anthropic", {"thinking": 100}, "at least 1024"),
+        ("anthropic", {"thinking_budget": 100}, "at least 1024"),
         ("anthropic", {"thinking_display": "full"}, "thinking_display"),
         ("openai", {"api": "completions"}, 'api must be "responses" or "chat"'),
         ("openai", {"base_url": 8080}, "base_url must be a string"),
