@@ -59,6 +59,26 @@ async def test_azure_uses_the_deployment_path_api_version_and_api_key_header(ser
     assert sent.body["max_completion_tokens"] == 8192
 
 
+async def test_azure_content_filter_chunks_are_skipped(server, open_provider):
+    prompt_filter = {
+        "choices": [],
+        "created": 0,
+        "id": "",
+        "model": "",
+        "object": "",
+        "prompt_filter_results": [
+            {"prompt_index": 0, "content_filter_results": {"hate": {"filtered": False}}}
+        ],
+    }
+    server.script(Reply(events=(sse(None, prompt_filter), *Chat.reply(Text("Filtered fine.")))))
+    provider = open_provider("azure-openai", "prod")
+
+    events = await collect(provider.stream(request("prod")))
+
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Filtered fine."
+    assert isinstance(events[-1], Completion)
+
+
 async def test_azure_prices_deployments_from_the_price_overrides(server, open_provider):
     server.script(Reply(events=tuple(Chat.reply(Text("ok"), tokens=Tokens(1000, 100)))))
     prices = {"prod-gpt4o": {"input": 2.5, "output": 10.0}}

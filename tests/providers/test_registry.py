@@ -76,6 +76,8 @@ def test_ollama_chosen_explicitly_works_on_its_default_address():
 )
 def test_ollama_host_forms(host, url):
     assert registry.resolve(settings({"OLLAMA_HOST": host}), "ollama").base_url == url
+    section = {"ollama": {"base_url": host}}
+    assert registry.resolve(settings({}, providers=section), "ollama").base_url == url
 
 
 def test_model_comes_from_the_flag_then_the_provider_section_then_the_default():
@@ -90,6 +92,33 @@ def test_azure_deployment_from_the_config_file_is_the_model():
     config = registry.resolve(s, "azure-openai")
     assert config.model == "prod-gpt"
     assert config.options["api_version"] == "v"
+
+
+def test_provider_keys_in_the_config_file_reach_the_providers(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "[providers.azure-openai]\n"
+        'endpoint = "https://res.openai.azure.com"\napi_key = "az"\n'
+        'deployment = "prod-gpt"\napi_version = "2025-04-01-preview"\n'
+        "[providers.openai]\n"
+        'api = "chat"\nreasoning = false\nreasoning_effort = "low"\norganization = "org-1"\n'
+        "max_tokens = 16000\n"
+        "[providers.anthropic]\n"
+        'thinking = "adaptive"\nthinking_display = "summarized"\n'
+    )
+    s = load_settings(env={"OPENAI_API_KEY": "k", "ANTHROPIC_API_KEY": "k"}, config_path=path)
+
+    azure = registry.resolve(s, "azure-openai")
+    assert (azure.base_url, azure.model) == ("https://res.openai.azure.com", "prod-gpt")
+    assert azure.options["api_version"] == "2025-04-01-preview"
+    openai = registry.resolve(s, "openai")
+    assert openai.options["api"] == "chat"
+    assert openai.options["reasoning"] is False
+    assert openai.options["organization"] == "org-1"
+    assert openai.max_tokens == 16000
+    anthropic = registry.resolve(s, "anthropic")
+    assert anthropic.options["thinking"] == "adaptive"
+    assert anthropic.options["thinking_display"] == "summarized"
 
 
 def test_compatible_server_from_the_config_file(tmp_path):

@@ -1,8 +1,8 @@
 """Any server that speaks Chat Completions, and the `ollama` preset.
 
 openai-compatible: [providers.openai-compatible] base_url (required), api_key, model.
-ollama: OLLAMA_HOST (default http://127.0.0.1:11434; "/v1" is added when the address has no
-path), or [providers.ollama] base_url, model.
+ollama: [providers.ollama] base_url, else OLLAMA_HOST, else http://127.0.0.1:11434; "/v1" is
+added when the address has no path, as Ollama's own clients accept it without.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ def ollama_url(host: str) -> str:
 
 def make_config(settings: Settings, name: str, model: str | None) -> ProviderConfig:
     base_url = registry.setting(settings, name, "base_url")
-    if name == "ollama" and base_url is None:
-        host = settings.env.get("OLLAMA_HOST")
+    if name == "ollama":
+        host = base_url or settings.env.get("OLLAMA_HOST")
         base_url = ollama_url(host) if host else registry.OLLAMA_DEFAULT_URL
     return registry.common_config(
         settings,
