@@ -43,7 +43,7 @@ class Received:
 class FakeServer:
     def __init__(self) -> None:
         self.requests: list[Received] = []
-        self.client_gone = threading.Event()  # a stalled stream's client hung up
+        self.client_gone = threading.Event()  # a client hung up on a stream
         self._replies: collections.deque[Reply] = collections.deque()
         self._release = threading.Event()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
@@ -110,7 +110,11 @@ def _handler(server: FakeServer) -> type[BaseHTTPRequestHandler]:
             if reply.status != 200 or reply.body is not None:
                 self._send_json(reply)
                 return
-            self._send_stream(reply)
+            try:
+                self._send_stream(reply)
+            except (BrokenPipeError, ConnectionResetError):
+                server.client_gone.set()  # the client hung up while we were still writing
+                self.close_connection = True
 
         def _send_json(self, reply: Reply) -> None:
             data = json.dumps(reply.body).encode()

@@ -159,7 +159,8 @@ class AnthropicProvider(Provider):
             cache_read_tokens=final.usage.cache_read_input_tokens or 0,
             cache_write_tokens=final.usage.cache_creation_input_tokens or 0,
         )
-        usage.cost_usd = pricing.cost(NAME, self.model, usage, self.config.prices, final.model)
+        prices = self.config.prices
+        usage.cost_usd = pricing.cost(NAME, params["model"], usage, prices, final.model)
         message = Message("assistant", tuple(_from_api(final.content)))
         yield Completion(message, _STOP.get(final.stop_reason or "end_turn", "end_turn"), usage)
 

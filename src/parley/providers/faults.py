@@ -128,6 +128,8 @@ def failure(fault: Fault, service: Service) -> Failure:
     wait = retry_after(fault.headers)
     if status == 429:
         message = f"{name} rate limit reached (429){detail}"
+        if wait:
+            message += f"; it asks to wait {wait:.0f}s before trying again"
         return _retryable(ErrorCode.RATE_LIMITED, message, "rate limited (429)", wait)
     if status in RETRY_STATUSES:
         what = "overloaded" if status == 529 else "server error"

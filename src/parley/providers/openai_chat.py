@@ -117,24 +117,30 @@ class ChatCompletionsProvider(Provider):
                         finish = choice.finish_reason or finish
         if finish is None:
             raise faults.StreamIncomplete("the stream ended without a finish_reason")
-        reply = state.current_completion_snapshot.choices[0].message
-        blocks: list[Block] = []
-        if thinking:
-            blocks.append(ThinkingBlock("".join(thinking), provider=self.name))
-        if text := reply.content or reply.refusal:
-            blocks.append(TextBlock(text))
-        for call in reply.tool_calls or []:
-            blocks.append(
-                ToolUseBlock(call.id, call.function.name, tool_input(call.function.arguments))
-            )
-        stop = _STOP.get(finish, "end_turn")
-        if any(isinstance(b, ToolUseBlock) for b in blocks) and stop == "end_turn":
-            stop = "tool_use"  # some servers say "stop" after tool calls
-        if reply.refusal:
-            stop = "refusal"
-        reported = state.current_completion_snapshot.model
-        usage.cost_usd = pricing.cost(self.name, self.model, usage, self.config.prices, reported)
-        yield Completion(Message("assistant", tuple(blocks)), stop, usage)
+        snapshot = state.current_completion_snapshot
+        message = _message(snapshot.choices[0].message, "".join(thinking), self.name)
+        prices = self.config.prices
+        usage.cost_usd = pricing.cost(self.name, params["model"], usage, prices, snapshot.model)
+        yield Completion(message, _stop(finish, message, snapshot.choices[0].message), usage)
+
+
+def _message(reply: Any, thinking: str, provider: str) -> Message:
+    blocks: list[Block] = [ThinkingBlock(thinking, provider=provider)] if thinking else []
+    if text := reply.content or reply.refusal:
+        blocks.append(TextBlock(text))
+    for call in reply.tool_calls or []:
+        arguments = tool_input(call.function.arguments)
+        blocks.append(ToolUseBlock(call.id, call.function.name, arguments))
+    return Message("assistant", tuple(blocks))
+
+
+def _stop(finish: str, message: Message, reply: Any) -> ModelStopReason:
+    if reply.refusal:
+        return "refusal"
+    stop = _STOP.get(finish, "end_turn")
+    if stop == "end_turn" and message.tool_uses():
+        return "tool_use"  # some servers say "stop" after tool calls
+    return stop
 
 
 def tool_input(arguments: str | None) -> dict[str, Any]:

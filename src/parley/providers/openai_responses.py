@@ -80,7 +80,9 @@ class ResponsesProvider(Provider):
         if request.tools:
             params["tools"] = _tools(request.tools)
         reasoning = self.config.options.get("reasoning")
-        if reasoning if reasoning is not None else is_reasoning_model(request.model):
+        if reasoning is None:
+            reasoning = is_reasoning_model(request.model)
+        if reasoning:
             params["reasoning"] = {"summary": self.config.options.get("reasoning_summary", "auto")}
             if effort := self.config.options.get("reasoning_effort"):
                 params["reasoning"]["effort"] = effort
@@ -115,7 +117,7 @@ class ResponsesProvider(Provider):
         blocks = _blocks(final.output, self.name)
         usage = _usage(final.usage)
         prices = self.config.prices
-        usage.cost_usd = pricing.cost(self.name, self.model, usage, prices, final.model)
+        usage.cost_usd = pricing.cost(self.name, params["model"], usage, prices, final.model)
         yield Completion(Message("assistant", tuple(blocks)), _stop(final, blocks), usage)
 
 
