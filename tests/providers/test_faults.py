@@ -83,6 +83,18 @@ async def test_rate_limit_is_retried_after_the_wait_the_server_asks(server, open
     assert len(server.requests) == 2
 
 
+async def test_a_rate_limit_asking_for_a_long_wait_fails_at_once(server, open_provider, kind):
+    _, model, error, _ = KINDS[kind]
+    server.script(Reply(429, body=error(429, "Quota"), headers={"retry-after": "3600"}))
+    provider = open_provider(kind, model)
+
+    _, failure = await drain(provider.stream(request(model)))
+
+    assert failure.code == ErrorCode.RATE_LIMITED
+    assert "asks to wait 3600s" in failure.message
+    assert len(server.requests) == 1
+
+
 @pytest.mark.parametrize("status", [500, 503, 529])
 async def test_server_errors_are_retried_until_attempts_run_out(
     server, open_provider, kind, status
