@@ -42,6 +42,8 @@ class Settings:
     approval_timeout: float = 300.0
     max_turns: int | None = None
     max_retries: int = 4
+    # First wait between provider retries; it doubles each attempt (with jitter).
+    retry_base_delay: float = 0.5
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
     tool_timeout: float = 120.0
@@ -77,6 +79,7 @@ ENV_VARS: dict[str, str] = {
     "PARLEY_APPROVAL_TIMEOUT": "approval_timeout",
     "PARLEY_MAX_TURNS": "max_turns",
     "PARLEY_MAX_RETRIES": "max_retries",
+    "PARLEY_RETRY_BASE_DELAY": "retry_base_delay",
     "PARLEY_CONNECT_TIMEOUT": "connect_timeout",
     "PARLEY_READ_TIMEOUT": "read_timeout",
     "PARLEY_TOOL_TIMEOUT": "tool_timeout",
@@ -84,7 +87,8 @@ ENV_VARS: dict[str, str] = {
     "PARLEY_LOG_LEVEL": "log_level",
 }
 
-# What a [providers.<name>] section may hold. Provider modules read these keys, nothing else.
+# What a [providers.<name>] section may hold. Provider modules read these keys, nothing else
+# (docs/providers.md says which provider reads which).
 PROVIDER_KEYS: dict[str, type] = {
     "api_key": str,
     "base_url": str,
@@ -93,6 +97,15 @@ PROVIDER_KEYS: dict[str, type] = {
     "max_tokens": int,
     "api_version": str,
     "organization": str,
+    "endpoint": str,
+    "deployment": str,
+    "api": str,
+    "reasoning": bool,
+    "reasoning_effort": str,
+    "reasoning_summary": str,
+    "thinking": str,
+    "thinking_budget": int,
+    "thinking_display": str,
 }
 # [prices."<model>"]: US dollars per million tokens.
 PRICE_KEYS = ("input", "output", "cache_read", "cache_write")
@@ -108,8 +121,10 @@ _POSITIVE = (
     "tool_timeout",
     "max_turns",
     "context_window",
+    "retry_base_delay",
 )
 _TYPE_NAMES: dict[type, str] = {
+    bool: "true or false",
     str: "a string",
     int: "an integer",
     float: "a number",

@@ -213,19 +213,7 @@ class Engine:
         self.sessions.pop(session_id, None)
 
     def provider_list(self) -> wire.ProviderListResult:
-        settings = self.settings
-        providers = []
-        for kind in registry.KINDS.values():
-            configured = registry.is_configured(settings, kind.name)
-            providers.append(
-                wire.ProviderInfo(
-                    name=kind.name,
-                    configured=configured,
-                    default_model=kind.default_model,
-                    detail="configured" if configured else kind.setup_hint,
-                )
-            )
-        return wire.ProviderListResult(providers, default=registry.default_provider(settings))
+        return registry.describe(self.settings)
 
     # --- turns -------------------------------------------------------------------------------
 

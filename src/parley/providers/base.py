@@ -30,7 +30,8 @@ class ModelRequest:
     system: str
     messages: Sequence[Message]
     tools: Sequence[ToolSpec] = ()
-    max_tokens: int = 8192
+    # None: the provider's configured max_tokens.
+    max_tokens: int | None = None
     # Extended thinking / reasoning budget in tokens; None leaves the provider's default.
     thinking_budget: int | None = None
 
@@ -93,8 +94,15 @@ class ProviderConfig:
     base_url: str | None = None
     options: dict[str, Any] = attrs.field(factory=dict)
     max_retries: int = 4
+    retry_base_delay: float = 0.5
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
+    # Output tokens per call when the request does not say ([providers.NAME] max_tokens).
+    max_tokens: int = 8192
+    # Price overrides from the settings, by model name (see providers/pricing.py).
+    prices: dict[str, dict[str, float]] = attrs.field(factory=dict)
+    # What the user should check when the provider rejects the key, e.g. "ANTHROPIC_API_KEY".
+    key_hint: str = ""
     # Tokens the model takes in; `registry.resolve` always fills it in (settings, the provider's
     # section, make_config's knowledge of the model, or the kind's default, in that order).
     context_window: int | None = None

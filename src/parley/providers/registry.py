@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
-from parley.config import Settings
+from parley.config import ConfigError, Settings
+from parley.protocol import types as wire
 from parley.protocol.errors import ErrorCode, ParleyError
 from parley.providers.base import Provider, ProviderConfig
+from parley.providers.pricing import parse_overrides
+
+OLLAMA_DEFAULT_URL = "http://127.0.0.1:11434/v1"
+AZURE_DEFAULT_API_VERSION = "2024-10-21"
 
 
 @attrs.frozen
@@ -30,12 +36,12 @@ KINDS: dict[str, ProviderKind] = {
         ProviderKind(
             "anthropic",
             "anthropic",
-            "claude-sonnet-4-5",
+            "claude-sonnet-5-5",
             "ANTHROPIC_API_KEY",
             "set ANTHROPIC_API_KEY",
             context_window=200_000,
         ),
-        ProviderKind("openai", "openai", "gpt-5", "OPENAI_API_KEY", "set OPENAI_API_KEY"),
+        ProviderKind("openai", "openai", "gpt-6.1-sol", "OPENAI_API_KEY", "set OPENAI_API_KEY"),
         ProviderKind(
             "azure-openai",
             "azure",
@@ -74,20 +80,50 @@ KINDS: dict[str, ProviderKind] = {
 AUTODETECT = ("anthropic", "openai", "azure-openai", "ollama")
 
 
-def _section(settings: Settings, name: str) -> Mapping[str, object]:
+def section(settings: Settings, name: str) -> Mapping[str, Any]:
+    """The provider's table in the config file, e.g. [providers.openai-compatible]."""
     return settings.providers.get(name, {})
+
+
+def setting(settings: Settings, name: str, key: str, env: str | None = None) -> str | None:
+    """A provider setting: the config file's providers.<name>.<key>, else the variable `env`."""
+    value = section(settings, name).get(key)
+    if value is not None:
+        if not isinstance(value, str):
+            raise ConfigError(f"providers.{name}.{key} must be a string")
+        return value or None
+    return (settings.env.get(env) or None) if env else None
+
+
+def key_hint(settings: Settings, name: str, env: str | None) -> str:
+    """Where the user set the key, for "check ..." messages."""
+    if section(settings, name).get("api_key"):
+        return f"providers.{name}.api_key in {settings.sources.get('providers', 'the config')}"
+    return env or f"providers.{name}.api_key"
 
 
 def is_configured(settings: Settings, name: str) -> bool:
     kind = KINDS[name]
-    section = _section(settings, name)
     if name == "scripted":
         return bool(settings.script)
     if name == "openai-compatible":
-        return bool(section.get("base_url"))
-    if section.get("api_key") or (name == "ollama" and section.get("base_url")):
-        return True
-    return bool(kind.credential_env and settings.env.get(kind.credential_env))
+        return bool(setting(settings, name, "base_url"))
+    if name == "ollama":
+        return bool(setting(settings, name, "base_url", "OLLAMA_HOST"))
+    has_key = bool(setting(settings, name, "api_key", kind.credential_env))
+    if name == "azure-openai":
+        return has_key and bool(setting(settings, name, "endpoint", "AZURE_OPENAI_ENDPOINT"))
+    return has_key
+
+
+def _usable(settings: Settings, name: str) -> bool:
+    """Chosen explicitly, ollama works on its default address even without OLLAMA_HOST."""
+    return name == "ollama" or is_configured(settings, name)
+
+
+def default_model(settings: Settings, name: str) -> str:
+    model = section(settings, name).get("model")
+    return model if isinstance(model, str) and model else KINDS[name].default_model
 
 
 def not_configured(message: str) -> ParleyError:
@@ -106,6 +142,31 @@ def default_provider(settings: Settings) -> str | None:
     return next((n for n in AUTODETECT if is_configured(settings, n)), None)
 
 
+def describe(settings: Settings) -> wire.ProviderListResult:
+    """The `provider/list` answer: every provider, whether it is configured, its model."""
+    infos = []
+    for kind in KINDS.values():
+        configured = is_configured(settings, kind.name)
+        infos.append(
+            wire.ProviderInfo(
+                name=kind.name,
+                configured=configured,
+                default_model=default_model(settings, kind.name),
+                detail=_detail(settings, kind) if configured else kind.setup_hint,
+            )
+        )
+    return wire.ProviderListResult(infos, default_provider(settings))
+
+
+def _detail(settings: Settings, kind: ProviderKind) -> str:
+    """What configures it, never the key itself."""
+    if kind.name == "scripted":
+        return f"script {settings.script}"
+    if kind.name in ("ollama", "openai-compatible"):
+        return f"server {setting(settings, kind.name, 'base_url', kind.credential_env)}"
+    return f"key from {key_hint(settings, kind.name, kind.credential_env)}"
+
+
 def resolve(
     settings: Settings, provider: str | None = None, model: str | None = None
 ) -> ProviderConfig:
@@ -118,7 +179,7 @@ def resolve(
             ErrorCode.PROVIDER_NOT_CONFIGURED,
             f"unknown provider {name!r}; known providers: {', '.join(KINDS)}",
         )
-    if not is_configured(settings, name):
+    if not _usable(settings, name):
         raise ParleyError(
             ErrorCode.PROVIDER_NOT_CONFIGURED,
             f"provider {name!r} is not configured: {KINDS[name].setup_hint}",
@@ -130,9 +191,29 @@ def resolve(
 
 def context_window(settings: Settings, config: ProviderConfig) -> int:
     """The setting, else the provider's config section, else the model's, else the kind's."""
-    section = _section(settings, config.kind).get("context_window")
-    window = settings.context_window or section or config.context_window
+    configured = section(settings, config.kind).get("context_window")
+    window = settings.context_window or configured or config.context_window
     return int(window) if isinstance(window, int) else KINDS[config.kind].context_window
+
+
+def common_config(
+    settings: Settings, name: str, model: str | None, **fields: Any
+) -> ProviderConfig:
+    """A ProviderConfig with what every provider takes from the settings: model, retries,
+    timeouts and prices (checked here, so a bad price table fails at session start)."""
+    parse_overrides(settings.prices)
+    if isinstance(max_tokens := section(settings, name).get("max_tokens"), int):
+        fields["max_tokens"] = max_tokens
+    return ProviderConfig(
+        kind=name,
+        model=model or default_model(settings, name),
+        max_retries=settings.max_retries,
+        retry_base_delay=settings.retry_base_delay,
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        prices=settings.prices,
+        **fields,
+    )
 
 
 def create(config: ProviderConfig) -> Provider:

@@ -1,0 +1,150 @@
+"""`parley doctor`: is this machine ready to run agents, and if not, what to fix.
+
+Checks Python, the config file and data directory, and each provider's configuration; with
+`online`, makes one tiny real call to every configured provider. Never prints a key.
+Exit code: 0 all good, 1 an online check failed, 2 a configuration problem.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from pathlib import Path
+
+import attrs
+
+from parley.config import Settings
+from parley.config import paths as config_paths
+from parley.engine.messages import user_text
+from parley.protocol.errors import ParleyError
+from parley.providers import registry
+from parley.providers.base import Completion, ModelRequest, ProviderConfig
+
+MIN_PYTHON = (3, 11)
+ONLINE_PROMPT = "Reply with the single word OK."
+
+
+@attrs.define
+class Report:
+    lines: list[str] = attrs.field(factory=list)
+    fixes: list[str] = attrs.field(factory=list)
+    code: int = 0
+
+    def ok(self, text: str) -> None:
+        self.lines.append(f"  ok    {text}")
+
+    def note(self, text: str) -> None:
+        self.lines.append(f"  --    {text}")
+
+    def problem(self, text: str, fix: str, code: int) -> None:
+        self.lines.append(f"  FAIL  {text}")
+        self.fixes.append(fix)
+        self.code = max(self.code, code)
+
+    def render(self) -> str:
+        out = ["parley doctor", *self.lines]
+        if self.fixes:
+            out += ["", "What to fix:", *(f"  - {fix}" for fix in self.fixes)]
+        else:
+            out += ["", "Everything looks ready."]
+        return "\n".join(out) + "\n"
+
+
+def doctor(settings: Settings, online: bool, config_path: Path | None = None) -> tuple[int, str]:
+    report = Report()
+    _check_python(report)
+    _check_paths(report, settings, config_path or config_paths.config_file(settings.env))
+    configs = _check_providers(report, settings)
+    if online:
+        asyncio.run(_check_online(report, configs))
+    return report.code, report.render()
+
+
+def _check_python(report: Report) -> None:
+    version = ".".join(map(str, sys.version_info[:3]))
+    if sys.version_info[:2] >= MIN_PYTHON:
+        report.ok(f"Python {version} ({sys.executable})")
+    else:
+        need = ".".join(map(str, MIN_PYTHON))
+        report.problem(f"Python {version}", f"use Python {need} or newer", 2)
+
+
+def _check_paths(report: Report, settings: Settings, config_file: Path) -> None:
+    if config_file.is_file():
+        report.ok(f"config file {config_file}")
+    else:
+        report.note(f"config file {config_file} (not present; defaults apply)")
+    data = settings.data_path()
+    existing = next((p for p in (data, *data.parents) if p.exists()), None)
+    if existing is not None and existing.is_dir() and os.access(existing, os.W_OK | os.X_OK):
+        state = "writable" if existing == data else "will be created"
+        report.ok(f"data directory {data} ({state})")
+    else:
+        report.problem(
+            f"data directory {data} is not writable",
+            f"make {data} writable, or point PARLEY_HOME / --data-dir somewhere that is",
+            2,
+        )
+
+
+def _check_providers(report: Report, settings: Settings) -> dict[str, ProviderConfig]:
+    """Each provider's configuration; returns the usable ones, by name."""
+    configs: dict[str, ProviderConfig] = {}
+    listing = registry.describe(settings)
+    for info in listing.providers:
+        if not info.configured:
+            if info.name != "scripted":
+                report.note(f"provider {info.name}: not configured ({info.detail})")
+            continue
+        try:
+            config = registry.resolve(settings, info.name)
+        except ParleyError as exc:
+            report.problem(f"provider {info.name}: {exc.message}", exc.message, 2)
+            continue
+        configs[info.name] = config
+        report.ok(f"provider {info.name}: {info.detail}, model {config.model}")
+    if settings.provider and settings.provider not in configs:
+        report.problem(
+            f"the chosen provider {settings.provider!r} ({settings.sources.get('provider')}) "
+            "is not usable",
+            registry.KINDS[settings.provider].setup_hint
+            if settings.provider in registry.KINDS
+            else f"choose one of {', '.join(registry.KINDS)}",
+            2,
+        )
+    elif listing.default is None:
+        hints = "; ".join(
+            f"{k.name}: {k.setup_hint}"
+            for k in registry.KINDS.values()
+            if k.name in registry.AUTODETECT
+        )
+        report.problem("no model provider is configured", f"configure one ({hints})", 2)
+    else:
+        report.ok(f"new sessions use {listing.default}")
+    return configs
+
+
+async def _check_online(report: Report, configs: dict[str, ProviderConfig]) -> None:
+    for name, config in configs.items():
+        if name == "scripted":
+            continue
+        # One attempt with short timeouts: doctor answers quickly, it does not wait out outages.
+        quick = attrs.evolve(
+            config, max_retries=0, connect_timeout=min(config.connect_timeout, 10.0)
+        )
+        provider = registry.create(quick)
+        request = ModelRequest(
+            model=quick.model, system="", messages=(user_text(ONLINE_PROMPT),), max_tokens=16
+        )
+        started = time.monotonic()
+        try:
+            async for event in provider.stream(request):
+                if isinstance(event, Completion):
+                    elapsed = time.monotonic() - started
+                    report.ok(f"{name} answered ({quick.model}, {elapsed:.1f}s)")
+        except ParleyError as exc:
+            report.problem(f"{name} did not answer: {exc.message}", f"{name}: {exc.message}", 1)
+        finally:
+            await provider.aclose()
