@@ -159,3 +159,22 @@ def test_version_json(isolated_env: dict[str, str], workspace: Path) -> None:
         "protocolVersion": 1,
         "schemaVersion": "1.0.0",
     }
+
+
+def test_doctor_says_what_to_fix_and_exits_2_when_nothing_is_configured(
+    isolated_env: dict[str, str], workspace: Path
+) -> None:
+    done = run(["doctor"], isolated_env, workspace)
+    assert done.returncode == 2
+    assert "no model provider is configured" in done.stdout
+    assert "ANTHROPIC_API_KEY" in done.stdout
+
+
+def test_doctor_is_happy_with_a_configured_provider_and_never_prints_the_key(
+    isolated_env: dict[str, str], workspace: Path
+) -> None:
+    done = run(
+        ["doctor"], {**isolated_env, "OPENAI_API_KEY": "sk-live-SECRET-1234567890"}, workspace
+    )
+    assert done.returncode == 0, done.stdout
+    assert "SECRET" not in done.stdout + done.stderr

@@ -62,6 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_parser(sub)
     add_sessions_parser(sub)
 
+    doctor = sub.add_parser("doctor", help="check the installation and each provider's setup")
+    doctor.add_argument(
+        "--online",
+        action="store_true",
+        help="also make one tiny real call to each configured provider",
+    )
+    add_settings_flags(doctor)
+    doctor.set_defaults(func=_doctor)
+
     version = sub.add_parser("version", help="print the version")
     version.add_argument("--json", action="store_true", help="as JSON")
     version.set_defaults(func=_version)
@@ -78,6 +87,21 @@ def _serve(args: argparse.Namespace) -> int:
     from parley.cli.serve import serve
 
     return serve(args)
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from parley.cli.common import fail, settings_from
+    from parley.cli.doctor import doctor
+    from parley.protocol.errors import ParleyError
+
+    try:
+        settings = settings_from(args)
+    except ParleyError as exc:
+        fail(exc)
+        return 2
+    code, text = doctor(settings, args.online, config_path=args.config)
+    print(text)
+    return code
 
 
 def _version(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ export interface ApprovalRequestParams {
   display?: Record<string, unknown>;
 }
 
-/** approval/resolved notification. An approval was settled other than by the host's answer (cancel, remembered decision). */
+/** approval/resolved notification. An approval was settled: the host's decision, or reject_once when the turn was cancelled or the answer was not one of the options. Every window showing the question can close it. */
 export interface ApprovalResolved {
   sessionId: string;
   turnId: string;
@@ -83,13 +83,12 @@ export interface ClientInfo {
  * agent/shutdown result. Cancel and persist in-flight turns, answer, then exit 0. No fields.
  * session/delete result. Delete a session and everything stored for it. No fields.
  * turn/cancel result. Cancel the running turn; its turn/submit then answers with stopReason 'cancelled'. No fields.
- * profile/list params. Profiles available to new sessions. No fields.
  * provider/list params. Providers, whether each is configured, and its default model. No fields.
  */
 export type Empty = Record<string, never>;
 
 /** Stable codes in error.data.code and in error notifications. New codes may be added without a protocol bump. */
-export type ErrorCode = "not_initialized" | "protocol_version_mismatch" | "invalid_params" | "session_not_found" | "session_busy" | "session_exists" | "turn_not_found" | "profile_not_found" | "provider_not_configured" | "provider_auth_failed" | "provider_error" | "rate_limited" | "context_window_exceeded" | "tool_failed" | "approval_denied" | "approval_timeout" | "cancelled" | "shutting_down" | "internal";
+export type ErrorCode = "not_initialized" | "protocol_version_mismatch" | "invalid_params" | "session_not_found" | "session_busy" | "session_exists" | "turn_not_found" | "profile_not_found" | "config_invalid" | "provider_not_configured" | "provider_auth_failed" | "provider_error" | "rate_limited" | "context_window_exceeded" | "tool_failed" | "approval_denied" | "approval_timeout" | "cancelled" | "shutting_down" | "internal";
 
 export interface ErrorInfo {
   code: ErrorCode;
@@ -138,6 +137,8 @@ export interface MessageView {
 export interface ProfileGetParams {
   /** @minLength 1 */
   name: string;
+  /** Look in this project's .parley/profiles/ too. Default: the server's cwd. */
+  cwd?: string;
 }
 
 /** profile/get result. One profile. */
@@ -150,9 +151,24 @@ export interface ProfileInfo {
   model?: string;
   permissionMode?: "ask" | "accept-edits" | "allow" | "deny";
   maxTurns?: number;
+  /** The prompt as written; '{cwd}' stands for the session's directory. */
+  systemPrompt?: string;
+  /** Only these tools. Omitted: every tool. */
+  allowedTools?: string[];
+  disallowedTools?: string[];
+  /** Files (relative to the session's cwd) added to the system prompt. */
+  contextFiles?: string[];
+  /** Permission rules {tool, action, match?}, first match wins. */
+  rules?: Record<string, unknown>[];
 }
 
-/** profile/list result. Profiles available to new sessions. */
+/** profile/list params. Profiles available to new sessions in cwd: built-in, the user's, then the project's; a later one replaces an earlier one of the same name. */
+export interface ProfileListParams {
+  /** Include this project's .parley/profiles/. Default: the server's cwd. */
+  cwd?: string;
+}
+
+/** profile/list result. Profiles available to new sessions in cwd: built-in, the user's, then the project's; a later one replaces an earlier one of the same name. */
 export interface ProfileListResult {
   profiles: ProfileInfo[];
 }
@@ -512,8 +528,8 @@ export interface RequestMap {
   "turn/submit": { params: TurnSubmitParams; result: TurnResult };
   /** Cancel the running turn; its turn/submit then answers with stopReason 'cancelled'. */
   "turn/cancel": { params: TurnCancelParams; result: Empty };
-  /** Profiles available to new sessions. */
-  "profile/list": { params: Empty; result: ProfileListResult };
+  /** Profiles available to new sessions in cwd: built-in, the user's, then the project's; a later one replaces an earlier one of the same name. */
+  "profile/list": { params: ProfileListParams; result: ProfileListResult };
   /** One profile. */
   "profile/get": { params: ProfileGetParams; result: ProfileInfo };
   /** Providers, whether each is configured, and its default model. */
@@ -548,7 +564,7 @@ export interface NotificationMap {
   "error": TurnError;
   /** The host did not answer an approval in time; the call was rejected. */
   "approval/timeout": ApprovalTimedOut;
-  /** An approval was settled other than by the host's answer (cancel, remembered decision). */
+  /** An approval was settled: the host's decision, or reject_once when the turn was cancelled or the answer was not one of the options. Every window showing the question can close it. */
   "approval/resolved": ApprovalResolved;
 }
 
@@ -595,6 +611,7 @@ export const ERROR_CODES = [
   "session_exists",
   "turn_not_found",
   "profile_not_found",
+  "config_invalid",
   "provider_not_configured",
   "provider_auth_failed",
   "provider_error",
