@@ -15,7 +15,8 @@ from parley.engine.messages import (
 )
 from parley.protocol.errors import ErrorCode, ParleyError
 from parley.store.base import Store
-from parley.store.records import StoredMessage, Totals
+from parley.store.records import StoredMessage
+from parley.usage import Usage
 from tests.store.store_fixtures import record
 
 
@@ -45,7 +46,7 @@ def test_a_created_session_loads_back_with_every_field(store: Store) -> None:
     original = record("s1", tags=["x", "y"])
     original.title = "Fix the parser"
     original.additional_directories = ["/work/b"]
-    original.totals = Totals(10, 20, 3, 4, 0.5)
+    original.totals = Usage(10, 20, 3, 4, 0.5)
     original.remembered = {"bash": "allow"}
     original.forked_from = "s0"
     store.create_session(original)
@@ -65,12 +66,12 @@ def test_save_session_updates_fields_but_not_created_at(store: Store) -> None:
     changed = record("s1", created_at=_at(99), tags=["new"])
     changed.title = "renamed"
     changed.updated_at = _at(100)
-    changed.totals = Totals(1, 2, 0, 0, None)
+    changed.totals = Usage(1, 2, 0, 0, None)
     store.save_session(changed)
     loaded = store.load_session("s1")
     assert loaded is not None
     assert (loaded.title, loaded.tags, loaded.updated_at) == ("renamed", ["new"], _at(100))
-    assert loaded.totals == Totals(1, 2, 0, 0, None)
+    assert loaded.totals == Usage(1, 2, 0, 0, None)
     assert loaded.created_at == record("s1").created_at
     # The tag index follows the new tags.
     assert store.list_sessions(limit=10, cursor=None, tags=["old"], cwd=None) == ([], None)
@@ -288,7 +289,7 @@ def test_a_session_running_a_turn_cannot_be_deleted(store: Store) -> None:
 def _three_turns(store: Store) -> None:
     source = record("src", tags=["keep"])
     source.title = "original"
-    source.totals = Totals(100, 200, 0, 0, 1.0)
+    source.totals = Usage(100, 200, 0, 0, 1.0)
     source.remembered = {"bash": "allow"}
     store.create_session(source)
     store.append_message("src", None, user_text("before any turn"))
@@ -302,7 +303,7 @@ def test_fork_at_a_turn_keeps_history_up_to_and_including_it(store: Store) -> No
     store.commit()
     assert fork.forked_from == "src"
     assert (fork.title, fork.tags, fork.remembered) == ("original", ["keep"], {"bash": "allow"})
-    assert fork.totals == Totals()
+    assert fork.totals == Usage()
     assert (fork.turn_count, fork.last_seq) == (2, 0)
     texts = [m.message.text for m in store.load_messages("fork")]
     assert texts == ["before any turn", "q1", "a1", "q2", "a2"]

@@ -47,13 +47,7 @@ def session_info(session: Session | None, record: SessionRecord) -> wire.Session
         tags=list(record.tags),
         turn_count=record.turn_count,
         last_seq=record.last_seq,
-        usage=wire.Usage(
-            totals.input_tokens,
-            totals.output_tokens,
-            totals.cache_read_tokens,
-            totals.cache_write_tokens,
-            totals.cost_usd,
-        ),
+        usage=wire.Usage(**attrs.asdict(totals)),
         running_turn_id=session.running.turn_id if session and session.running else None,
         forked_from=record.forked_from,
     )
@@ -264,13 +258,7 @@ class Engine:
         return result
 
     def _finish(self, session: Session, result: wire.TurnResult) -> None:
-        totals = session.record.totals
-        totals.input_tokens += result.usage.input_tokens
-        totals.output_tokens += result.usage.output_tokens
-        totals.cache_read_tokens += result.usage.cache_read_tokens
-        totals.cache_write_tokens += result.usage.cache_write_tokens
-        if result.usage.cost_usd is not None:
-            totals.cost_usd = (totals.cost_usd or 0.0) + result.usage.cost_usd
+        session.record.totals.add(result.usage)
         status: TurnStatus = "interrupted" if result.stop_reason == "cancelled" else "completed"
         self.store.finish_turn(session.id, result.turn_id, status, unstructure(result))
         session.touch()

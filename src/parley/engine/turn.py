@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import attrs
+
 from parley.engine.compaction import compact_if_needed
 from parley.engine.history import repair
 from parley.engine.messages import Message, TextBlock
@@ -33,19 +35,12 @@ class _Turn:
         self.session.publish(self.turn_id, event)
 
     def result(self, stop: wire.StopReason, error: ParleyError | None = None) -> wire.TurnResult:
-        u = self.usage
         return wire.TurnResult(
             session_id=self.session.id,
             turn_id=self.turn_id,
             reply="".join(self.reply),
             stop_reason=stop,
-            usage=wire.Usage(
-                u.input_tokens,
-                u.output_tokens,
-                u.cache_read_tokens,
-                u.cache_write_tokens,
-                u.cost_usd,
-            ),
+            usage=wire.Usage(**attrs.asdict(self.usage)),
             error=wire.ErrorInfo(error.code, error.message, error.recoverable) if error else None,
         )
 

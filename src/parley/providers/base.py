@@ -9,6 +9,7 @@ from typing import Any, Literal, TypeAlias
 import attrs
 
 from parley.engine.messages import Message
+from parley.usage import Usage as Usage  # part of the provider interface
 
 ModelStopReason: TypeAlias = Literal[
     "end_turn", "tool_use", "max_tokens", "refusal", "stop_sequence", "pause_turn"
@@ -34,23 +35,6 @@ class ModelRequest:
     max_tokens: int | None = None
     # Extended thinking / reasoning budget in tokens; None leaves the provider's default.
     thinking_budget: int | None = None
-
-
-@attrs.define
-class Usage:
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    cost_usd: float | None = None
-
-    def add(self, other: Usage) -> None:
-        self.input_tokens += other.input_tokens
-        self.output_tokens += other.output_tokens
-        self.cache_read_tokens += other.cache_read_tokens
-        self.cache_write_tokens += other.cache_write_tokens
-        if other.cost_usd is not None:
-            self.cost_usd = (self.cost_usd or 0.0) + other.cost_usd
 
 
 @attrs.frozen

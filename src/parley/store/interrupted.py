@@ -16,6 +16,7 @@ from parley.protocol import types as wire
 from parley.protocol.codec import structure, unstructure
 from parley.protocol.errors import ErrorCode
 from parley.store.records import StoredEvent, TurnStatus
+from parley.usage import Usage
 
 SERVER_STOPPED = (
     "the server stopped during this turn (it was killed or crashed); "
@@ -33,15 +34,16 @@ class Closing:
 
 def close_interrupted(session_id: str, turn_id: str, events: Iterable[StoredEvent]) -> Closing:
     reply: list[str] = []
-    usage = wire.Usage()
+    usage = Usage()
     final: StoredEvent | None = None
     for event in events:
         if event.method == wire.ResultDelta.method:
             reply.append(event.params["text"])
         elif event.method == wire.UsageReport.method:
-            usage = _add(usage, structure(event.params, wire.UsageReport))
+            usage.add(structure(event.params, wire.UsageReport))
         elif event.method in (wire.ResultFinal.method, wire.TurnError.method):
             final = event
+    totals = wire.Usage(**attrs.asdict(usage))
     if final is None:
         error = wire.TurnError(ErrorCode.INTERNAL, SERVER_STOPPED, recoverable=True)
         result = wire.TurnResult(
@@ -49,13 +51,13 @@ def close_interrupted(session_id: str, turn_id: str, events: Iterable[StoredEven
             turn_id,
             "".join(reply),
             "error",
-            usage,
+            totals,
             wire.ErrorInfo(error.code, error.message, error.recoverable),
         )
         return Closing("interrupted", unstructure(result), (error.method, unstructure(error)))
     # It died between sending its last notification and storing its result.
     if final.method == wire.ResultFinal.method:
-        done = wire.TurnResult(session_id, turn_id, final.params["text"], "end_turn", usage)
+        done = wire.TurnResult(session_id, turn_id, final.params["text"], "end_turn", totals)
         return Closing("completed", unstructure(done), None)
     failed = structure(final.params, wire.TurnError)
     cancelled = failed.code == ErrorCode.CANCELLED
@@ -64,20 +66,7 @@ def close_interrupted(session_id: str, turn_id: str, events: Iterable[StoredEven
         turn_id,
         "".join(reply),
         "cancelled" if cancelled else "error",
-        usage,
+        totals,
         wire.ErrorInfo(failed.code, failed.message, failed.recoverable),
     )
     return Closing("interrupted" if cancelled else "completed", unstructure(result), None)
-
-
-def _add(total: wire.Usage, report: wire.UsageReport) -> wire.Usage:
-    cost = total.cost_usd
-    if report.cost_usd is not None:
-        cost = (cost or 0.0) + report.cost_usd
-    return wire.Usage(
-        total.input_tokens + report.input_tokens,
-        total.output_tokens + report.output_tokens,
-        total.cache_read_tokens + (report.cache_read_tokens or 0),
-        total.cache_write_tokens + (report.cache_write_tokens or 0),
-        cost,
-    )

@@ -17,11 +17,11 @@ from parley.store.records import (
     SessionRecord,
     StoredEvent,
     StoredMessage,
-    Totals,
     TurnRecord,
     TurnStatus,
     utc_now,
 )
+from parley.usage import Usage
 
 
 class MemoryStore(Store):
@@ -110,7 +110,7 @@ class MemoryStore(Store):
                 session_id=new_id,
                 created_at=now,
                 updated_at=now,
-                totals=Totals(),
+                totals=Usage(),
                 forked_from=source_id,
             )
         )

@@ -8,21 +8,13 @@ from typing import Any, Literal, TypeAlias
 import attrs
 
 from parley.engine.messages import Message
+from parley.usage import Usage
 
 TurnStatus: TypeAlias = Literal["running", "completed", "interrupted"]
 
 
 def utc_now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-@attrs.define
-class Totals:
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    cost_usd: float | None = None
 
 
 @attrs.define
@@ -40,7 +32,7 @@ class SessionRecord:
     additional_directories: list[str] = attrs.field(factory=list)
     turn_count: int = 0
     last_seq: int = 0
-    totals: Totals = attrs.field(factory=Totals)
+    totals: Usage = attrs.field(factory=Usage)
     forked_from: str | None = None
     # Decisions the user made "always" for, by tool name: {"bash": "allow"}.
     remembered: dict[str, str] = attrs.field(factory=dict)

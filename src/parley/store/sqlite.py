@@ -37,11 +37,11 @@ from parley.store.records import (
     SessionRecord,
     StoredEvent,
     StoredMessage,
-    Totals,
     TurnRecord,
     TurnStatus,
     utc_now,
 )
+from parley.usage import Usage
 
 log = logging.getLogger(__name__)
 
@@ -105,33 +105,12 @@ class SqliteStore(Store):
 
     def create_session(self, record: SessionRecord) -> None:
         conn = self._write()
-        t = record.totals
+        columns = ", ".join(("session_id", "created_at", *_MUTABLE_COLUMNS))
+        marks = ", ".join("?" * (len(_MUTABLE_COLUMNS) + 2))
         try:
             conn.execute(
-                "INSERT INTO sessions (session_id, cwd, profile, provider, model, permission_mode,"
-                " created_at, updated_at, title, tags, additional_directories, input_tokens,"
-                " output_tokens, cache_read_tokens, cache_write_tokens, cost_usd, forked_from,"
-                " remembered) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record.session_id,
-                    record.cwd,
-                    record.profile,
-                    record.provider,
-                    record.model,
-                    record.permission_mode,
-                    record.created_at,
-                    record.updated_at,
-                    record.title,
-                    _encode(record.tags),
-                    _encode(record.additional_directories),
-                    t.input_tokens,
-                    t.output_tokens,
-                    t.cache_read_tokens,
-                    t.cache_write_tokens,
-                    t.cost_usd,
-                    record.forked_from,
-                    _encode(record.remembered),
-                ),
+                f"INSERT INTO sessions ({columns}) VALUES ({marks})",
+                (record.session_id, record.created_at, *_mutable_values(record)),
             )
         except sqlite3.IntegrityError:
             raise KeyError(record.session_id) from None
@@ -158,32 +137,10 @@ class SqliteStore(Store):
         ).fetchone()
         if stored is None:
             return
-        t = record.totals
+        assignments = ", ".join(f"{column} = ?" for column in _MUTABLE_COLUMNS)
         conn.execute(
-            "UPDATE sessions SET cwd = ?, profile = ?, provider = ?, model = ?,"
-            " permission_mode = ?, updated_at = ?, title = ?, tags = ?,"
-            " additional_directories = ?, input_tokens = ?, output_tokens = ?,"
-            " cache_read_tokens = ?, cache_write_tokens = ?, cost_usd = ?, forked_from = ?,"
-            " remembered = ? WHERE session_id = ?",
-            (
-                record.cwd,
-                record.profile,
-                record.provider,
-                record.model,
-                record.permission_mode,
-                record.updated_at,
-                record.title,
-                _encode(record.tags),
-                _encode(record.additional_directories),
-                t.input_tokens,
-                t.output_tokens,
-                t.cache_read_tokens,
-                t.cache_write_tokens,
-                t.cost_usd,
-                record.forked_from,
-                _encode(record.remembered),
-                record.session_id,
-            ),
+            f"UPDATE sessions SET {assignments} WHERE session_id = ?",
+            (*_mutable_values(record), record.session_id),
         )
         self._write_tags(record.session_id, stored[0], record.tags)
 
@@ -499,9 +456,52 @@ def _session(row: tuple[Any, ...]) -> SessionRecord:
         title=row[8],
         tags=_decode(row[9]),
         additional_directories=_decode(row[10]),
-        totals=Totals(row[11], row[12], row[13], row[14], row[15]),
+        totals=Usage(row[11], row[12], row[13], row[14], row[15]),
         forked_from=row[16],
         remembered=_decode(row[17]),
         last_seq=row[18],
         turn_count=row[19],
+    )
+
+
+# The session columns a record can change after creation, in _mutable_values' order.
+_MUTABLE_COLUMNS = (
+    "cwd",
+    "profile",
+    "provider",
+    "model",
+    "permission_mode",
+    "updated_at",
+    "title",
+    "tags",
+    "additional_directories",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "cost_usd",
+    "forked_from",
+    "remembered",
+)
+
+
+def _mutable_values(record: SessionRecord) -> tuple[object, ...]:
+    t = record.totals
+    return (
+        record.cwd,
+        record.profile,
+        record.provider,
+        record.model,
+        record.permission_mode,
+        record.updated_at,
+        record.title,
+        _encode(record.tags),
+        _encode(record.additional_directories),
+        t.input_tokens,
+        t.output_tokens,
+        t.cache_read_tokens,
+        t.cache_write_tokens,
+        t.cost_usd,
+        record.forked_from,
+        _encode(record.remembered),
     )
