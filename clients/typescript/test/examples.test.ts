@@ -23,7 +23,7 @@ test("examples/host.mjs runs a whole turn with the scripted provider", (t) => {
   assert.equal(run.status, 0, run.stderr);
   assert.match(run.stdout, /^connected to parley /m);
   assert.match(run.stdout, /^\[thinking\] The user wants to know what this folder is/m);
-  assert.match(run.stdout, /^\[tool\] read_file \{"path":"README.md"\}$/m);
+  assert.match(run.stdout, /^\[tool\] read_file \{"path":"README.md","limit":5\}$/m);
   assert.match(run.stdout, /^\[tool\] read_file done$/m);
   assert.match(run.stdout, /read README.md with the read_file tool/);
   assert.match(run.stdout, /^\[done\] end_turn, \d+ output tokens$/m);
