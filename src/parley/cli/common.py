@@ -6,11 +6,13 @@ import argparse
 import logging
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parley.config import Settings, load_settings
 from parley.protocol.errors import ParleyError
-from parley.store.base import Store
+
+if TYPE_CHECKING:  # the store is imported when it is opened, not at start-up
+    from parley.store.base import Store
 
 
 def add_settings_flags(parser: argparse.ArgumentParser) -> None:

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from parley.cli.common import fail, open_store
 from parley.config import Settings, load_settings
 from parley.protocol.errors import ErrorCode, ParleyError
-from parley.store.base import Store
-from parley.store.records import SessionRecord
 
 if TYPE_CHECKING:  # the engine is imported when a command runs, not when `parley` starts
     from parley.engine.engine import Engine
+    from parley.store.base import Store
+    from parley.store.records import SessionRecord
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 EXPORT_FORMAT = "parley.session"
