@@ -1,6 +1,6 @@
 """Resident memory of an idle `parley serve`: after the handshake, and after a finished turn.
 
-    python bench/memory.py
+python bench/memory.py
 """
 
 from __future__ import annotations
