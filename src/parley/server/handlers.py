@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from parley.ids import new_id
 from parley.protocol import methods as m
@@ -13,10 +11,11 @@ from parley.protocol.errors import ErrorCode, ParleyError
 
 if TYPE_CHECKING:
     from parley.server.app import ParleyServer
+    from parley.server.dispatch import Handler
 
 
-def handlers(server: ParleyServer) -> dict[str, Callable[[Any], Awaitable[Any]]]:
-    async def initialize(p: wire.InitializeParams) -> wire.InitializeResult:
+def handlers(server: ParleyServer) -> dict[str, Handler]:
+    def initialize(p: wire.InitializeParams) -> wire.InitializeResult:
         if server.negotiated is not None:
             raise ParleyError(ErrorCode.INVALID_PARAMS, "agent/initialize was already called")
         return server.initialize(p)
@@ -27,30 +26,30 @@ def handlers(server: ParleyServer) -> dict[str, Callable[[Any], Awaitable[Any]]]
         server.request_stop()
         return wire.Empty()
 
-    async def session_create(p: wire.SessionCreateParams) -> wire.SessionInfo:
+    def session_create(p: wire.SessionCreateParams) -> wire.SessionInfo:
         engine = server.engine
         return engine.info(engine.create_session(p).id)
 
-    async def session_resume(p: wire.SessionResumeParams) -> wire.SessionInfo:
+    def session_resume(p: wire.SessionResumeParams) -> wire.SessionInfo:
         engine = server.engine
         session = engine.session(p.session_id)
         if p.after_seq is not None:
             server.replay(session.id, p.after_seq)
         return engine.info(session.id)
 
-    async def session_list(p: wire.SessionListParams) -> wire.SessionListResult:
+    def session_list(p: wire.SessionListParams) -> wire.SessionListResult:
         engine = server.engine
         return engine.list_sessions(p)
 
-    async def session_get(p: wire.SessionRef) -> wire.SessionDetail:
+    def session_get(p: wire.SessionRef) -> wire.SessionDetail:
         engine = server.engine
         return engine.detail(p.session_id)
 
-    async def session_fork(p: wire.SessionForkParams) -> wire.SessionInfo:
+    def session_fork(p: wire.SessionForkParams) -> wire.SessionInfo:
         engine = server.engine
         return engine.info(engine.fork(p.session_id, p.at_turn, p.new_session_id).id)
 
-    async def session_delete(p: wire.SessionRef) -> wire.Empty:
+    def session_delete(p: wire.SessionRef) -> wire.Empty:
         engine = server.engine
         engine.delete(p.session_id)
         return wire.Empty()
@@ -66,24 +65,23 @@ def handlers(server: ParleyServer) -> dict[str, Callable[[Any], Awaitable[Any]]]
         finally:
             server.protocol.turn_requests.pop(request_id, None)
 
-    async def turn_cancel(p: wire.TurnCancelParams) -> wire.Empty:
+    def turn_cancel(p: wire.TurnCancelParams) -> wire.Empty:
         engine = server.engine
         engine.session(p.session_id)  # session_not_found for unknown ids
         engine.cancel(p.session_id, p.turn_id)
-        await asyncio.sleep(0)
         return wire.Empty()
 
-    async def profile_list(p: wire.ProfileListParams) -> wire.ProfileListResult:
+    def profile_list(p: wire.ProfileListParams) -> wire.ProfileListResult:
         from parley.engine.profiles import profile_info
 
         return wire.ProfileListResult([profile_info(x) for x in server.engine.profiles(p.cwd)])
 
-    async def profile_get(p: wire.ProfileGetParams) -> wire.ProfileInfo:
+    def profile_get(p: wire.ProfileGetParams) -> wire.ProfileInfo:
         from parley.engine.profiles import profile_info
 
         return profile_info(server.engine.profile(p.name, p.cwd))
 
-    async def provider_list(_: wire.Empty) -> wire.ProviderListResult:
+    def provider_list(_: wire.Empty) -> wire.ProviderListResult:
         return server.engine.provider_list()
 
     return {
