@@ -22,15 +22,23 @@ Authorizer = Callable[[Session, str, ToolCall], Awaitable[Verdict]]
 
 
 async def run_tool_call(
-    session: Session, turn_id: str, use: ToolUseBlock, authorize: Authorizer
+    session: Session,
+    turn_id: str,
+    use: ToolUseBlock,
+    authorize: Authorizer,
+    *,
+    refuse: str | None = None,
 ) -> ToolResultBlock:
     """Never raises for tool trouble: every failure becomes a result the model can read.
 
     Every call the host saw start (`tool/started`) is also seen to end (`tool/completed`),
-    even when the turn is cancelled while it runs or waits for approval.
+    even when the turn is cancelled while it runs or waits for approval. With `refuse`, the
+    call is reported but not run, and the model reads why.
     """
     tool = session.tools.get(use.name)
     display, failure = await _prepare(session, tool, use)
+    if refuse is not None:
+        failure = ToolOutput(refuse, is_error=True)
     session.publish(
         turn_id,
         wire.ToolStarted(use.id, use.name, use.input, tool.kind if tool else None, display),

@@ -22,6 +22,11 @@ from parley.providers import base as model
 
 log = logging.getLogger(__name__)
 
+TRUNCATED_CALL = (
+    "Not run: your response reached the output token limit, so this call's input may be cut "
+    "off. Send the call again; split large content into several smaller calls."
+)
+
 
 class _Turn:
     def __init__(self, session: Session, turn_id: str, authorize: Authorizer) -> None:
@@ -66,8 +71,17 @@ class _Turn:
                 if not calls:
                     self.emit(wire.ResultFinal("".join(self.reply)))
                     return self.result("end_turn")
+                # A response cut off by the output limit may have cut off its last call's input.
+                cut = calls[-1] if response.stop_reason == "max_tokens" else None
                 results = [
-                    await run_tool_call(session, self.turn_id, c, self.authorize) for c in calls
+                    await run_tool_call(
+                        session,
+                        self.turn_id,
+                        c,
+                        self.authorize,
+                        refuse=TRUNCATED_CALL if c is cut else None,
+                    )
+                    for c in calls
                 ]
                 session.add_message(self.turn_id, Message("user", tuple(results)))
             self.emit(wire.ResultFinal("".join(self.reply)))
