@@ -7,12 +7,10 @@ tool definitions and the conversation so far are marked for prompt caching.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 import anthropic
-import httpx2
 
 from parley.config import ConfigError, Settings
 from parley.engine.messages import (
@@ -24,7 +22,7 @@ from parley.engine.messages import (
     ToolResultBlock,
     ToolUseBlock,
 )
-from parley.providers import faults, pricing, registry
+from parley.providers import faults, pricing, registry, sdk
 from parley.providers.base import (
     Completion,
     ModelRequest,
@@ -37,7 +35,7 @@ from parley.providers.base import (
     ToolSpec,
     Usage,
 )
-from parley.providers.retry import RetryPolicy, with_retries
+from parley.providers.sdk import SdkProvider
 
 NAME = "anthropic"
 _CACHE = {"type": "ephemeral"}
@@ -81,25 +79,15 @@ def create(config: ProviderConfig) -> Provider:
     return AnthropicProvider(config)
 
 
-class AnthropicProvider(Provider):
+class AnthropicProvider(SdkProvider[anthropic.AsyncAnthropic]):
     def __init__(self, config: ProviderConfig) -> None:
-        super().__init__(config)
-        self._client = anthropic.AsyncAnthropic(
+        client = anthropic.AsyncAnthropic(
             api_key=config.api_key,
             base_url=config.base_url,
-            max_retries=0,  # we retry ourselves, to report each wait and honour retry-after
-            timeout=httpx2.Timeout(config.read_timeout, connect=config.connect_timeout),
+            max_retries=0,
+            timeout=sdk.timeout(config),
         )
-        self._policy = RetryPolicy(config.max_retries, config.retry_base_delay)
-        self._service = faults.Service("Anthropic", config.key_hint, config.read_timeout)
-
-    async def aclose(self) -> None:
-        await self._client.close()
-
-    def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
-        params = self._params(request)
-        classify = functools.partial(faults.classify, service=self._service, sdk_fault=_fault)
-        return with_retries(self._policy, lambda: self._attempt(params), classify)
+        super().__init__(config, client, "Anthropic", _fault)
 
     def _params(self, request: ModelRequest) -> dict[str, Any]:
         max_tokens = request.max_tokens or self.config.max_tokens

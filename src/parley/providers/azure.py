@@ -7,12 +7,11 @@ deployment name: --model / PARLEY_MODEL, else providers.azure-openai.deployment.
 
 from __future__ import annotations
 
-import httpx2
 import openai
 
 from parley.config import Settings
 from parley.protocol.errors import ErrorCode, ParleyError
-from parley.providers import registry
+from parley.providers import registry, sdk
 from parley.providers.base import Provider, ProviderConfig
 from parley.providers.openai_chat import ChatCompletionsProvider
 
@@ -45,6 +44,6 @@ def create(config: ProviderConfig) -> Provider:
         azure_endpoint=config.base_url,
         api_version=config.options["api_version"],
         max_retries=0,
-        timeout=httpx2.Timeout(config.read_timeout, connect=config.connect_timeout),
+        timeout=sdk.timeout(config),
     )
     return ChatCompletionsProvider(config, client, "Azure OpenAI")

@@ -7,11 +7,10 @@ added when the address has no path, as Ollama's own clients accept it without.
 
 from __future__ import annotations
 
-import httpx2
 import openai
 
 from parley.config import Settings
-from parley.providers import registry
+from parley.providers import registry, sdk
 from parley.providers.base import Provider, ProviderConfig
 from parley.providers.openai_chat import ChatCompletionsProvider
 
@@ -49,7 +48,7 @@ def create(config: ProviderConfig) -> Provider:
         api_key=config.api_key or NO_KEY,
         base_url=config.base_url,
         max_retries=0,
-        timeout=httpx2.Timeout(config.read_timeout, connect=config.connect_timeout),
+        timeout=sdk.timeout(config),
     )
     service = "Ollama" if config.kind == "ollama" else f"the server at {config.base_url}"
     return ChatCompletionsProvider(config, client, service, token_limit="max_tokens")

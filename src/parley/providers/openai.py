@@ -7,11 +7,10 @@ Environment: OPENAI_API_KEY, OPENAI_BASE_URL.
 
 from __future__ import annotations
 
-import httpx2
 import openai
 
 from parley.config import ConfigError, Settings
-from parley.providers import registry
+from parley.providers import registry, sdk
 from parley.providers.base import Provider, ProviderConfig
 from parley.providers.openai_chat import ChatCompletionsProvider
 from parley.providers.openai_responses import ResponsesProvider
@@ -49,8 +48,8 @@ def create(config: ProviderConfig) -> Provider:
         api_key=config.api_key,
         base_url=config.base_url,
         organization=config.options["organization"],
-        max_retries=0,  # we retry ourselves, to report each wait and honour retry-after
-        timeout=httpx2.Timeout(config.read_timeout, connect=config.connect_timeout),
+        max_retries=0,
+        timeout=sdk.timeout(config),
     )
     if config.options["api"] == "chat":
         return ChatCompletionsProvider(config, client, "OpenAI")

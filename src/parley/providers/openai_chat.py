@@ -8,9 +8,8 @@ Reasoning that compatible servers stream as `reasoning_content` or `reasoning` b
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 import openai
@@ -30,7 +29,6 @@ from parley.providers.base import (
     Completion,
     ModelRequest,
     ModelStopReason,
-    Provider,
     ProviderConfig,
     StreamEvent,
     TextDelta,
@@ -38,7 +36,7 @@ from parley.providers.base import (
     ToolSpec,
     Usage,
 )
-from parley.providers.retry import RetryPolicy, with_retries
+from parley.providers.sdk import SdkProvider
 
 _STOP: dict[str, ModelStopReason] = {
     "stop": "end_turn",
@@ -50,7 +48,7 @@ _STOP: dict[str, ModelStopReason] = {
 _REASONING_FIELDS = ("reasoning_content", "reasoning")
 
 
-class ChatCompletionsProvider(Provider):
+class ChatCompletionsProvider(SdkProvider[openai.AsyncOpenAI]):
     """`client` is built by the calling module (OpenAI, Azure or a compatible base URL);
     `token_limit` names the max-tokens parameter the server understands."""
 
@@ -61,21 +59,8 @@ class ChatCompletionsProvider(Provider):
         service: str,
         token_limit: str = "max_completion_tokens",
     ) -> None:
-        super().__init__(config)
-        self._client = client
+        super().__init__(config, client, service, openai_errors.fault)
         self._token_limit = token_limit
-        self._policy = RetryPolicy(config.max_retries, config.retry_base_delay)
-        self._service = faults.Service(service, config.key_hint, config.read_timeout)
-
-    async def aclose(self) -> None:
-        await self._client.close()
-
-    def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
-        params = self._params(request)
-        classify = functools.partial(
-            faults.classify, service=self._service, sdk_fault=openai_errors.fault
-        )
-        return with_retries(self._policy, lambda: self._attempt(params), classify)
 
     def _params(self, request: ModelRequest) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -162,13 +147,18 @@ def _reasoning(delta: Any) -> str:
 
 
 def _usage(raw: Any) -> Usage:
-    """Prompt tokens include the cached and cache-written ones; ours count them apart."""
     details = getattr(raw, "prompt_tokens_details", None)
+    return cached_usage(raw.prompt_tokens or 0, raw.completion_tokens or 0, details)
+
+
+def cached_usage(input_tokens: int, output_tokens: int, details: Any) -> Usage:
+    """OpenAI-style input counts include the cached and cache-written tokens; ours count them
+    apart. `details` is the API's input-token details object, if any."""
     cached = (getattr(details, "cached_tokens", None) or 0) if details else 0
     written = (getattr(details, "cache_write_tokens", None) or 0) if details else 0
     return Usage(
-        input_tokens=max(0, (raw.prompt_tokens or 0) - cached - written),
-        output_tokens=raw.completion_tokens or 0,
+        input_tokens=max(0, input_tokens - cached - written),
+        output_tokens=output_tokens,
         cache_read_tokens=cached,
         cache_write_tokens=written,
     )

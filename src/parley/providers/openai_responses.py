@@ -9,9 +9,8 @@ kept unchanged as the ThinkingBlock's opaque `signature`.
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 import openai
@@ -30,7 +29,6 @@ from parley.providers.base import (
     Completion,
     ModelRequest,
     ModelStopReason,
-    Provider,
     ProviderConfig,
     StreamEvent,
     TextDelta,
@@ -38,8 +36,8 @@ from parley.providers.base import (
     ToolSpec,
     Usage,
 )
-from parley.providers.openai_chat import image_url, tool_input, tool_result_text
-from parley.providers.retry import RetryPolicy, with_retries
+from parley.providers.openai_chat import cached_usage, image_url, tool_input, tool_result_text
+from parley.providers.sdk import SdkProvider
 
 # Models that reason, and so take `reasoning` and return reasoning items; the "-chat" models
 # of those families do not.
@@ -50,22 +48,9 @@ def is_reasoning_model(model: str) -> bool:
     return model.startswith(REASONING_PREFIXES) and "-chat" not in model
 
 
-class ResponsesProvider(Provider):
+class ResponsesProvider(SdkProvider[openai.AsyncOpenAI]):
     def __init__(self, config: ProviderConfig, client: openai.AsyncOpenAI, service: str) -> None:
-        super().__init__(config)
-        self._client = client
-        self._policy = RetryPolicy(config.max_retries, config.retry_base_delay)
-        self._service = faults.Service(service, config.key_hint, config.read_timeout)
-
-    async def aclose(self) -> None:
-        await self._client.close()
-
-    def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
-        params = self._params(request)
-        classify = functools.partial(
-            faults.classify, service=self._service, sdk_fault=openai_errors.fault
-        )
-        return with_retries(self._policy, lambda: self._attempt(params), classify)
+        super().__init__(config, client, service, openai_errors.fault)
 
     def _params(self, request: ModelRequest) -> dict[str, Any]:
         params: dict[str, Any] = {
@@ -166,15 +151,7 @@ def _blocks(output: Sequence[Any], provider: str) -> list[Block]:
 def _usage(raw: Any) -> Usage:
     if raw is None:
         return Usage()
-    details = raw.input_tokens_details
-    cached = (getattr(details, "cached_tokens", None) or 0) if details else 0
-    written = (getattr(details, "cache_write_tokens", None) or 0) if details else 0
-    return Usage(
-        input_tokens=max(0, raw.input_tokens - cached - written),
-        output_tokens=raw.output_tokens,
-        cache_read_tokens=cached,
-        cache_write_tokens=written,
-    )
+    return cached_usage(raw.input_tokens, raw.output_tokens, raw.input_tokens_details)
 
 
 def _tools(tools: Sequence[ToolSpec]) -> list[dict[str, Any]]:
