@@ -1,9 +1,7 @@
 """Keeping a long session inside the model's context window.
 
-Before each model request the engine estimates the request's size at four characters a token:
-cheap, the same for every provider, and close enough for English and code (real tokenizers
-differ by tens of percent, which the margins below absorb). Past COMPACT_AT of the window the
-history is compacted, in two stages:
+Before each model request the engine estimates the request's size (engine/estimate.py).
+Past COMPACT_AT of the window the history is compacted, in two stages:
 
 1. The oldest tool outputs are replaced by a short note, until the request is under TARGET of
    the window; the latest KEEP_TOOL_OUTPUTS outputs stay whole.
@@ -24,12 +22,11 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
+from parley.engine.estimate import CHARS_PER_TOKEN, message_chars, request_overhead_chars
 from parley.engine.messages import (
-    Block,
     ImageBlock,
     Message,
     TextBlock,
-    ThinkingBlock,
     ToolResultBlock,
     ToolUseBlock,
     user_text,
@@ -37,13 +34,11 @@ from parley.engine.messages import (
 from parley.engine.session import Session
 from parley.protocol import types as wire
 from parley.protocol.errors import ErrorCode, ParleyError
-from parley.providers.base import Completion, ModelRequest, ToolSpec, Usage
+from parley.providers.base import Completion, ModelRequest, Usage
 from parley.store.records import StoredMessage
 
 log = logging.getLogger(__name__)
 
-CHARS_PER_TOKEN = 4
-IMAGE_TOKENS = 1_600  # about what providers charge for a screen-sized image
 DEFAULT_CONTEXT_WINDOW = 128_000  # when the provider config does not say
 COMPACT_AT = 0.8
 TARGET = 0.5
@@ -68,26 +63,6 @@ SUMMARY_INSTRUCTION = (
 
 def removed_note(chars: int) -> str:
     return f"[output removed to save context: {chars} chars]"
-
-
-def block_chars(block: Block) -> int:
-    if isinstance(block, TextBlock | ThinkingBlock):
-        return len(block.text)
-    if isinstance(block, ToolUseBlock):
-        return len(block.name) + len(json.dumps(block.input))
-    if isinstance(block, ToolResultBlock):
-        return len(block.content)
-    return IMAGE_TOKENS * CHARS_PER_TOKEN
-
-
-def message_chars(message: Message) -> int:
-    return sum(block_chars(b) for b in message.content)
-
-
-def request_overhead_chars(system: str, tools: Sequence[ToolSpec]) -> int:
-    """What every request carries besides the history: the system prompt and the tool specs."""
-    specs = sum(len(t.name) + len(t.description) + len(json.dumps(t.input_schema)) for t in tools)
-    return len(system) + specs
 
 
 @attrs.define

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from parley.config import Settings
+from parley.engine.estimate import message_chars, request_overhead_chars, tokens
 from parley.engine.messages import Block, Message, TextBlock, ThinkingBlock, ToolUseBlock
 from parley.protocol.errors import ErrorCode, ParleyError
 from parley.providers.base import (
@@ -75,11 +76,6 @@ def chunks(text: str) -> list[str]:
     return _CHUNK.findall(text) or [text]
 
 
-def _estimate_tokens(chars: int) -> int:
-    """Scripted usage: about four characters a token, like English text on real models."""
-    return (chars + 3) // 4
-
-
 class ScriptedProvider(Provider):
     def __init__(self, config: ProviderConfig, script: list[list[dict[str, Any]]]) -> None:
         super().__init__(config)
@@ -133,10 +129,10 @@ class ScriptedProvider(Provider):
         stop: ModelStopReason = (
             "tool_use" if any(isinstance(b, ToolUseBlock) for b in blocks) else "end_turn"
         )
-        in_chars = len(request.system) + sum(len(str(m.content)) for m in request.messages)
-        usage = Usage(
-            input_tokens=_estimate_tokens(in_chars), output_tokens=_estimate_tokens(out_chars)
+        in_chars = request_overhead_chars(request.system, request.tools) + sum(
+            message_chars(m) for m in request.messages
         )
+        usage = Usage(input_tokens=tokens(in_chars), output_tokens=tokens(out_chars))
         yield Completion(Message("assistant", tuple(blocks)), stop, usage)
 
 
