@@ -43,7 +43,7 @@ class _Printer:
         self, session_id: str, turn_id: str, seq: int, event: wire.Event, params: dict[str, Any]
     ) -> None:
         if self.ndjson:
-            body = {"sessionId": session_id, "turnId": turn_id, "seq": seq, **params}
+            body = wire.notification_params(session_id, turn_id, seq, params)
             line = json.dumps({"jsonrpc": "2.0", "method": event.method, "params": body})
             sys.stderr.write(line + "\n")
             sys.stderr.flush()

@@ -375,6 +375,13 @@ class NotificationHeader:
     seq: int = attrs.field(metadata=doc("Per session, strictly increasing, persisted.", minimum=1))
 
 
+def notification_params(
+    session_id: str, turn_id: str, seq: int, body: dict[str, Any]
+) -> dict[str, Any]:
+    """A notification's params on the wire: the header fields, then the event's own."""
+    return {"sessionId": session_id, "turnId": turn_id, "seq": seq, **body}
+
+
 ProgressStage: TypeAlias = Literal[
     "turn_started",
     "model_request",

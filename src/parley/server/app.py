@@ -116,9 +116,7 @@ class ParleyServer(JsonRPCServer):
     ) -> None:
         if self.negotiated is not None and method not in self.negotiated.events:
             return
-        self.protocol.notify(
-            method, {"sessionId": session_id, "turnId": turn_id, "seq": seq, **params}
-        )
+        self.protocol.notify(method, wire.notification_params(session_id, turn_id, seq, params))
 
     # --- the connection ------------------------------------------------------------------------
 
