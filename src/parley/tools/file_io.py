@@ -23,10 +23,15 @@ def read_existing(path: Path, shown: str) -> bytes | None:
         raise ToolError(f"cannot read {shown}: {exc.strerror}") from None
 
 
+def looks_binary(data: bytes) -> bool:
+    """A NUL byte near the start: what git and grep take as the sign of a binary file."""
+    return b"\x00" in data[:8192]
+
+
 def decode_text(data: bytes, shown: str) -> str:
     """The text of a file we are going to change; binary or non-UTF-8 content is refused
     rather than silently mangled."""
-    if b"\x00" in data[:8192]:
+    if looks_binary(data):
         raise ToolError(
             f"{shown} looks like a binary file ({len(data)} bytes); it cannot be edited"
         )

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from parley.tools.base import Tool, ToolContext, ToolError, ToolOutput
+from parley.tools.file_io import looks_binary
 from parley.tools.paths import display_path, resolve_inside
 from parley.tools.walk import iter_files
 
@@ -58,7 +59,7 @@ class Grep(Tool):
                 data = real.read_bytes()
             except OSError:
                 continue
-            if b"\x00" in data[:8192]:
+            if looks_binary(data):
                 continue
             scanned += 1
             shown = display_path(ctx, path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from parley.tools.base import Tool, ToolContext, ToolError, ToolOutput
+from parley.tools.file_io import looks_binary
 from parley.tools.paths import PATH_INPUT, display_path, resolve_inside
 
 _MAX_LINE = 2_000
@@ -40,7 +41,7 @@ class ReadFile(Tool):
             data = path.read_bytes()
         except OSError as exc:
             raise ToolError(f"cannot read {input['path']}: {exc.strerror}") from None
-        if b"\x00" in data[:8192]:
+        if looks_binary(data):
             raise ToolError(f"{input['path']} looks like a binary file ({len(data)} bytes)")
         lines = data.decode("utf-8", errors="replace").splitlines()
         start = input.get("offset", 1)

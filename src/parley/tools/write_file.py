@@ -8,7 +8,7 @@ from typing import Any
 
 from parley.tools.base import Tool, ToolContext, ToolError, ToolOutput
 from parley.tools.diff import unified_diff
-from parley.tools.file_io import read_existing, write_atomic
+from parley.tools.file_io import looks_binary, read_existing, write_atomic
 from parley.tools.paths import PATH_INPUT, display_path, resolve_inside
 
 
@@ -60,7 +60,7 @@ def _target(input: dict[str, Any], ctx: ToolContext) -> tuple[Path, str]:
 
 
 def _display(shown: str, old: bytes | None, new: str, ctx: ToolContext) -> dict[str, Any]:
-    if old is not None and b"\x00" in old[:8192]:
+    if old is not None and looks_binary(old):
         diff = f"Binary file {shown} replaced with text\n"
     else:
         before = None if old is None else old.decode("utf-8", errors="replace")
