@@ -26,7 +26,6 @@ from parley.engine.permissions import (
 )
 from parley.protocol.errors import ErrorCode, ParleyError
 
-EXIT_APPROVAL_NEEDED = 3
 TTY = "/dev/tty"
 _ANSWERS: dict[str, Decision] = {
     "y": "allow_once",
