@@ -42,8 +42,7 @@ class Host:
         self.proc = proc
         self.framing = framing
         assert proc.stdout is not None
-        self.frames = FrameReader(proc.stdout)
-        self.frames.framing = framing
+        self.frames = FrameReader(proc.stdout, framing)
 
     @classmethod
     async def start(

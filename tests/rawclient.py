@@ -16,8 +16,7 @@ class RawServer:
         self.process = process
         self.framing = framing
         assert process.stdout is not None
-        self.frames = FrameReader(process.stdout)
-        self.frames.framing = framing
+        self.frames = FrameReader(process.stdout, framing)
 
     @classmethod
     async def start(

@@ -28,8 +28,7 @@ class Connection:
         on_notification: NotificationCallback,
         on_request: RequestHandler,
     ) -> None:
-        self._frames = FrameReader(reader)
-        self._frames.framing = framing
+        self._frames = FrameReader(reader, framing)
         self._writer = writer
         self.framing = framing
         self._on_notification = on_notification

@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -32,25 +33,33 @@ from parley.tools.registry import ToolRegistry
 log = logging.getLogger(__name__)
 
 
-def session_info(session: Session | None, record: SessionRecord) -> wire.SessionInfo:
-    totals = record.totals
-    return wire.SessionInfo(
+def session_info(
+    session: Session | None,
+    record: SessionRecord,
+    messages: list[wire.MessageView] | None = None,
+) -> wire.SessionInfo:
+    """The wire view of a session; with `messages`, its detail (the session/get answer)."""
+    # Any-typed: permission_mode is a plain str in the store and a Literal on the wire.
+    fields: dict[str, Any] = dict(
         session_id=record.session_id,
         cwd=record.cwd,
         profile=record.profile,
         provider=record.provider,
         model=record.model,
-        permission_mode=record.permission_mode,  # type: ignore[arg-type]
+        permission_mode=record.permission_mode,
         created_at=record.created_at,
         updated_at=record.updated_at,
         title=record.title,
         tags=list(record.tags),
         turn_count=record.turn_count,
         last_seq=record.last_seq,
-        usage=wire.Usage(**attrs.asdict(totals)),
+        usage=record.totals.to_wire(),
         running_turn_id=session.running.turn_id if session and session.running else None,
         forked_from=record.forked_from,
     )
+    if messages is None:
+        return wire.SessionInfo(**fields)
+    return wire.SessionDetail(**fields, messages=messages)
 
 
 def prompt_message(prompt: str | Sequence[wire.ContentBlock]) -> Message:
@@ -162,20 +171,25 @@ class Engine:
         self.sessions[session_id] = session
         return session
 
-    def info(self, session_id: str) -> wire.SessionInfo:
+    def _record(self, session_id: str) -> tuple[Session | None, SessionRecord]:
         session = self.sessions.get(session_id)
         record = session.record if session else self.store.load_session(session_id)
         if record is None:
             raise ParleyError(ErrorCode.SESSION_NOT_FOUND, f"no session {session_id!r}")
-        return session_info(session, record)
+        return session, record
+
+    def info(self, session_id: str) -> wire.SessionInfo:
+        return session_info(*self._record(session_id))
 
     def detail(self, session_id: str) -> wire.SessionDetail:
-        info = self.info(session_id)
+        session, record = self._record(session_id)
         messages = [
             wire.MessageView(m.message.role, message_to_dict(m.message)["content"], m.turn_id)
             for m in self.store.load_messages(session_id)
         ]
-        return wire.SessionDetail(**attrs.asdict(info, recurse=False), messages=messages)
+        detail = session_info(session, record, messages)
+        assert isinstance(detail, wire.SessionDetail)
+        return detail
 
     def list_sessions(self, params: wire.SessionListParams) -> wire.SessionListResult:
         records, cursor = self.store.list_sessions(

@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import logging
 
-import attrs
-
 from parley.engine.compaction import compact_if_needed
 from parley.engine.history import repair
 from parley.engine.messages import Message, TextBlock
@@ -45,7 +43,7 @@ class _Turn:
             turn_id=self.turn_id,
             reply="".join(self.reply),
             stop_reason=stop,
-            usage=wire.Usage(**attrs.asdict(self.usage)),
+            usage=self.usage.to_wire(),
             error=wire.ErrorInfo(error.code, error.message, error.recoverable) if error else None,
         )
 

@@ -7,7 +7,7 @@ on the wire and omitted when it holds its default. `doc` metadata becomes the sc
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, TypeAlias
+from typing import Any, ClassVar, Literal, TypeAlias, TypeVar, dataclass_transform
 
 import attrs
 
@@ -16,6 +16,38 @@ from parley.protocol.errors import ErrorCode
 
 def doc(text: str, **schema: Any) -> dict[str, Any]:
     return {"doc": text, "schema": schema}
+
+
+_W = TypeVar("_W", bound=type)
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(attrs.field,))
+def wire_type(cls: _W) -> _W:
+    """attrs.frozen, with one shared __eq__, __hash__ and __repr__ instead of code generated for
+    each class: compiling those was two thirds of this module's import, which is on the path to
+    the first `agent/initialize` answer."""
+    made: _W = attrs.frozen(cls, repr=False, eq=False)
+    made.__eq__ = _eq  # type: ignore[assignment]
+    made.__hash__ = _hash  # type: ignore[assignment]
+    made.__repr__ = _repr  # type: ignore[assignment]
+    return made
+
+
+def _values(obj: Any) -> tuple[Any, ...]:
+    return tuple(getattr(obj, a.name) for a in obj.__attrs_attrs__)
+
+
+def _eq(self: Any, other: object) -> bool:
+    return type(other) is type(self) and _values(self) == _values(other)
+
+
+def _hash(self: Any) -> int:
+    return hash((type(self), _values(self)))
+
+
+def _repr(self: Any) -> str:
+    shown = ", ".join(f"{a.name}={getattr(self, a.name)!r}" for a in self.__attrs_attrs__)
+    return f"{type(self).__name__}({shown})"
 
 
 PermissionMode: TypeAlias = Literal["ask", "accept-edits", "allow", "deny"]
@@ -28,7 +60,7 @@ SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
 # --- shared objects ---------------------------------------------------------------------------
 
 
-@attrs.frozen
+@wire_type
 class ClientInfo:
     """Who the host is; used in logs only."""
 
@@ -36,13 +68,13 @@ class ClientInfo:
     version: str | None = None
 
 
-@attrs.frozen
+@wire_type
 class ServerInfo:
     name: str
     version: str
 
 
-@attrs.frozen
+@wire_type
 class ApprovalsCapability:
     """The host can answer `approval/request`; `options` are the decisions it can offer."""
 
@@ -52,7 +84,7 @@ class ApprovalsCapability:
     )
 
 
-@attrs.frozen
+@wire_type
 class ClientCapabilities:
     approvals: ApprovalsCapability | None = attrs.field(
         default=None,
@@ -64,7 +96,7 @@ class ClientCapabilities:
     )
 
 
-@attrs.frozen
+@wire_type
 class ServerCapabilities:
     """What the server will do on this connection, after negotiation."""
 
@@ -81,13 +113,13 @@ class ServerCapabilities:
     )
 
 
-@attrs.frozen
+@wire_type
 class TextContent:
     type: Literal["text"]
     text: str
 
 
-@attrs.frozen
+@wire_type
 class ImageContent:
     type: Literal["image"]
     mime_type: str = attrs.field(metadata=doc("e.g. image/png", pattern=r"^image/"))
@@ -97,7 +129,7 @@ class ImageContent:
 ContentBlock: TypeAlias = TextContent | ImageContent
 
 
-@attrs.frozen
+@wire_type
 class Usage:
     """Token use and cost; on a turn result it is the turn's total."""
 
@@ -110,14 +142,14 @@ class Usage:
     )
 
 
-@attrs.frozen
+@wire_type
 class ErrorInfo:
     code: ErrorCode
     message: str
     recoverable: bool = False
 
 
-@attrs.frozen
+@wire_type
 class SessionInfo:
     session_id: str
     cwd: str
@@ -138,7 +170,7 @@ class SessionInfo:
     forked_from: str | None = None
 
 
-@attrs.frozen
+@wire_type
 class MessageView:
     """A stored conversation message. Blocks: text, thinking, tool_use, tool_result, image."""
 
@@ -147,7 +179,7 @@ class MessageView:
     turn_id: str | None = None
 
 
-@attrs.frozen
+@wire_type
 class ProviderInfo:
     name: str
     configured: bool
@@ -157,7 +189,7 @@ class ProviderInfo:
     )
 
 
-@attrs.frozen
+@wire_type
 class ProfileInfo:
     name: str
     description: str = ""
@@ -185,7 +217,7 @@ class ProfileInfo:
     )
 
 
-@attrs.frozen
+@wire_type
 class Empty:
     """No fields."""
 
@@ -193,7 +225,7 @@ class Empty:
 # --- host -> server requests ------------------------------------------------------------------
 
 
-@attrs.frozen
+@wire_type
 class InitializeParams:
     protocol_version: int = attrs.field(
         metadata=doc("The protocol major the host speaks.", minimum=1)
@@ -202,7 +234,7 @@ class InitializeParams:
     capabilities: ClientCapabilities = attrs.field(factory=ClientCapabilities)
 
 
-@attrs.frozen
+@wire_type
 class InitializeResult:
     protocol_version: int
     schema_version: str
@@ -210,7 +242,7 @@ class InitializeResult:
     capabilities: ServerCapabilities
 
 
-@attrs.frozen
+@wire_type
 class SessionCreateParams:
     session_id: str | None = attrs.field(
         default=None,
@@ -231,12 +263,12 @@ class SessionCreateParams:
     )
 
 
-@attrs.frozen
+@wire_type
 class SessionRef:
     session_id: str = attrs.field(metadata=doc("", minLength=1))
 
 
-@attrs.frozen
+@wire_type
 class SessionResumeParams:
     session_id: str = attrs.field(metadata=doc("", minLength=1))
     after_seq: int | None = attrs.field(
@@ -247,7 +279,7 @@ class SessionResumeParams:
     )
 
 
-@attrs.frozen
+@wire_type
 class SessionListParams:
     limit: int = attrs.field(default=50, metadata=doc("", minimum=1, maximum=1000))
     cursor: str | None = None
@@ -255,18 +287,18 @@ class SessionListParams:
     cwd: str | None = attrs.field(default=None, metadata=doc("Only sessions in this directory."))
 
 
-@attrs.frozen
+@wire_type
 class SessionListResult:
     sessions: list[SessionInfo]
     next_cursor: str | None = None
 
 
-@attrs.frozen
+@wire_type
 class SessionDetail(SessionInfo):
     messages: list[MessageView] = attrs.field(factory=list)
 
 
-@attrs.frozen
+@wire_type
 class SessionForkParams:
     session_id: str = attrs.field(metadata=doc("", minLength=1))
     at_turn: int | None = attrs.field(
@@ -278,7 +310,7 @@ class SessionForkParams:
     )
 
 
-@attrs.frozen
+@wire_type
 class TurnSubmitParams:
     session_id: str = attrs.field(metadata=doc("", minLength=1))
     prompt: str | list[ContentBlock] = attrs.field(metadata=doc("Text, or content blocks."))
@@ -291,7 +323,7 @@ class TurnSubmitParams:
     )
 
 
-@attrs.frozen
+@wire_type
 class TurnResult:
     session_id: str
     turn_id: str
@@ -301,13 +333,13 @@ class TurnResult:
     error: ErrorInfo | None = None
 
 
-@attrs.frozen
+@wire_type
 class TurnCancelParams:
     session_id: str = attrs.field(metadata=doc("", minLength=1))
     turn_id: str | None = attrs.field(default=None, metadata=doc("Omitted: the running turn."))
 
 
-@attrs.frozen
+@wire_type
 class ProfileListParams:
     cwd: str | None = attrs.field(
         default=None,
@@ -315,7 +347,7 @@ class ProfileListParams:
     )
 
 
-@attrs.frozen
+@wire_type
 class ProfileGetParams:
     name: str = attrs.field(metadata=doc("", minLength=1))
     cwd: str | None = attrs.field(
@@ -324,12 +356,12 @@ class ProfileGetParams:
     )
 
 
-@attrs.frozen
+@wire_type
 class ProfileListResult:
     profiles: list[ProfileInfo]
 
 
-@attrs.frozen
+@wire_type
 class ProviderListResult:
     providers: list[ProviderInfo]
     default: str | None = attrs.field(
@@ -341,7 +373,7 @@ class ProviderListResult:
 # --- server -> host request -------------------------------------------------------------------
 
 
-@attrs.frozen
+@wire_type
 class ApprovalRequestParams:
     session_id: str
     turn_id: str
@@ -358,7 +390,7 @@ class ApprovalRequestParams:
     )
 
 
-@attrs.frozen
+@wire_type
 class ApprovalResponse:
     decision: ApprovalDecision
 
@@ -368,7 +400,7 @@ class ApprovalResponse:
 # NotificationHeader fields. `method` names the notification.
 
 
-@attrs.frozen
+@wire_type
 class NotificationHeader:
     session_id: str
     turn_id: str
@@ -393,7 +425,7 @@ ProgressStage: TypeAlias = Literal[
 ]
 
 
-@attrs.frozen
+@wire_type
 class Progress:
     method: ClassVar[str] = "progress"
     stage: ProgressStage
@@ -401,31 +433,31 @@ class Progress:
     data: dict[str, Any] | None = None
 
 
-@attrs.frozen
+@wire_type
 class ResultDelta:
     method: ClassVar[str] = "result/delta"
     text: str
 
 
-@attrs.frozen
+@wire_type
 class ResultFinal:
     method: ClassVar[str] = "result/final"
     text: str
 
 
-@attrs.frozen
+@wire_type
 class ThinkingDelta:
     method: ClassVar[str] = "thinking/delta"
     text: str
 
 
-@attrs.frozen
+@wire_type
 class ThinkingFinal:
     method: ClassVar[str] = "thinking/final"
     text: str
 
 
-@attrs.frozen
+@wire_type
 class ToolStarted:
     method: ClassVar[str] = "tool/started"
     tool_call_id: str
@@ -438,7 +470,7 @@ class ToolStarted:
     )
 
 
-@attrs.frozen
+@wire_type
 class ToolCompleted:
     method: ClassVar[str] = "tool/completed"
     tool_call_id: str
@@ -451,7 +483,7 @@ class ToolCompleted:
     )
 
 
-@attrs.frozen
+@wire_type
 class UsageReport:
     method: ClassVar[str] = "usage"
     input_tokens: int
@@ -463,7 +495,7 @@ class UsageReport:
     cost_usd: float | None = None
 
 
-@attrs.frozen
+@wire_type
 class TurnError:
     method: ClassVar[str] = "error"
     code: ErrorCode
@@ -471,13 +503,13 @@ class TurnError:
     recoverable: bool
 
 
-@attrs.frozen
+@wire_type
 class ApprovalTimedOut:
     method: ClassVar[str] = "approval/timeout"
     approval_id: str
 
 
-@attrs.frozen
+@wire_type
 class ApprovalResolved:
     method: ClassVar[str] = "approval/resolved"
     approval_id: str

@@ -1,17 +1,23 @@
 """Inbound params are checked against their schema before conversion: bad input becomes
--32602 with a JSON pointer, never a hang or a traceback."""
+-32602 with a JSON pointer, never a hang or a traceback.
+
+Valid input (nearly all of it) is recognised by a predicate compiled from the schema
+(`schema_check.py`); `jsonschema` is imported and consulted only to explain a rejection.
+"""
 
 from __future__ import annotations
 
 import functools
 import json
 from collections.abc import Mapping
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any
 
 from parley.protocol.errors import ErrorCode, ParleyError
+from parley.protocol.schema_check import Predicate, Unsupported, compile_schema
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 
 def _value(error: ValidationError) -> Any:
@@ -67,27 +73,55 @@ def _expected(error: ValidationError) -> str:
     return str(error.message)
 
 
+class SchemaValidator:
+    """One schema: a fast yes, and jsonschema's best explanation of a no."""
+
+    def __init__(self, schema: Mapping[str, Any]) -> None:
+        self.schema = schema
+        self._accepts: Predicate | None
+        try:
+            self._accepts = compile_schema(schema)
+        except Unsupported:
+            self._accepts = None
+        self._reference: Draft202012Validator | None = None
+
+    def error(self, instance: Any) -> ValidationError | None:
+        if self._accepts is not None and self._accepts(instance):
+            return None
+        from jsonschema.exceptions import best_match
+
+        error: ValidationError | None = best_match(self.reference().iter_errors(instance))
+        return error
+
+    def reference(self) -> Draft202012Validator:
+        if self._reference is None:
+            from jsonschema import Draft202012Validator
+
+            self._reference = Draft202012Validator(self.schema)
+        return self._reference
+
+
 @functools.lru_cache(maxsize=256)
-def _validator(schema_json: str) -> Draft202012Validator:
-    return Draft202012Validator(json.loads(schema_json))
+def _validator(schema_json: str) -> SchemaValidator:
+    return SchemaValidator(json.loads(schema_json))
 
 
-def validator_for(schema: Mapping[str, Any]) -> Draft202012Validator:
+def validator_for(schema: Mapping[str, Any]) -> SchemaValidator:
     return _validator(json.dumps(schema, sort_keys=True))
 
 
 def first_error(schema: Mapping[str, Any], instance: Any) -> str | None:
     """A readable sentence about what is wrong with `instance`, or None."""
-    error = best_match(validator_for(schema).iter_errors(instance))
+    error = validator_for(schema).error(instance)
     if error is None:
         return None
     pointer = _pointer(error)
     return f"{pointer or 'input'}: {_describe(error)}"
 
 
-def check(validator: Draft202012Validator, instance: Any) -> None:
+def check(validator: SchemaValidator, instance: Any) -> None:
     """Raise invalid_params (-32602) naming the offending field with a JSON pointer."""
-    error = best_match(validator.iter_errors(instance))
+    error = validator.error(instance)
     if error is None:
         return
     pointer = _pointer(error)

@@ -11,11 +11,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import cattrs
-from pygls.protocol.json_rpc import (
-    JsonRPCNotification,
-    JsonRPCRequestMessage,
-    JsonRPCResponseMessage,
-)
 from pygls.server import JsonRPCServer
 
 from parley.config import Settings
@@ -24,9 +19,10 @@ from parley.server.approvals import HostApprovals
 from parley.server.dispatch import route
 from parley.server.framing import FrameError, FrameReader
 from parley.server.handlers import handlers
+from parley.server.handshake import EarlyInput
 from parley.server.lifecycle import Negotiated, negotiate
 from parley.server.protocol import ParleyProtocol
-from parley.server.transport import Outbox, claim_stdio, open_reader
+from parley.server.transport import Outbox, open_reader
 from parley.store.base import Store
 
 if TYPE_CHECKING:
@@ -36,21 +32,15 @@ log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_S = 1.5
 
 
-def transport_converter() -> cattrs.Converter:
-    """pygls's envelopes only; params and results stay plain JSON (we convert them ourselves)."""
-    conv = cattrs.Converter()
-    for cls in (JsonRPCRequestMessage, JsonRPCNotification, JsonRPCResponseMessage):
-        conv.register_structure_hook(cls, lambda obj, t: t(**obj))
-    return conv
-
-
 class ParleyServer(JsonRPCServer):
     protocol: ParleyProtocol
 
     def __init__(
         self, settings: Settings, open_store: Callable[[], Store], persistent: bool
     ) -> None:
-        super().__init__(protocol_cls=ParleyProtocol, converter_factory=transport_converter)
+        # A bare converter: pygls only unstructures its own envelopes with it (params and
+        # results are converted by dispatch.route), and its default one loads the LSP types.
+        super().__init__(protocol_cls=ParleyProtocol, converter_factory=cattrs.Converter)
         self.settings = settings
         self._open_store = open_store
         self._store: Store | None = None
@@ -86,13 +76,17 @@ class ParleyServer(JsonRPCServer):
 
     def initialize(self, params: wire.InitializeParams) -> wire.InitializeResult:
         negotiated, result = negotiate(params, self.persistent)
+        self._accept(negotiated)
+        assert self.outbox is not None
+        self.outbox.after_next_flush(lambda: self.engine)
+        return result
+
+    def _accept(self, negotiated: Negotiated) -> None:
         self.negotiated = negotiated
         if negotiated.approval_options:
             self.approvals = HostApprovals(self.protocol, negotiated.approval_options)
-        assert self.outbox is not None
-        self.outbox.after_next_flush(lambda: self.engine)
-        log.info("initialized by %s %s", params.client_info.name, params.client_info.version or "")
-        return result
+        client = negotiated.client
+        log.info("initialized by %s %s", client.name, client.version or "")
 
     def replay(self, session_id: str, after_seq: int) -> None:
         for event in self.store.events_after(session_id, after_seq):
@@ -120,11 +114,13 @@ class ParleyServer(JsonRPCServer):
 
     # --- the connection ------------------------------------------------------------------------
 
-    async def serve(self, fd_in: int, fd_out: int) -> None:
-        reader = FrameReader(await open_reader(fd_in))
+    async def serve(self, fd_in: int, fd_out: int, early: EarlyInput) -> None:
+        reader = FrameReader(await open_reader(fd_in), parser=early.parser, ready=early.unhandled)
         self.outbox = Outbox(fd_out, self._commit)
         await self.outbox.open()
         self.protocol.set_writer(self.outbox, include_headers=False)
+        if early.negotiated is not None:
+            self._accept(early.negotiated)
         framing = await reader.detect()
         if framing is not None:
             self.outbox.framing = framing
@@ -178,12 +174,19 @@ class ParleyServer(JsonRPCServer):
             self._store.close()
 
 
-def serve(settings: Settings, open_store: Callable[[], Store], *, persistent: bool) -> int:
-    fd_in, fd_out = claim_stdio()
+def serve(
+    settings: Settings,
+    open_store: Callable[[], Store],
+    fds: tuple[int, int],
+    early: EarlyInput,
+    *,
+    persistent: bool,
+) -> int:
+    """Serve on the protocol fds (stdio.claim_stdio), carrying on from the handshake."""
     server = ParleyServer(settings, open_store, persistent)
 
     async def main() -> None:
-        await server.serve(fd_in, fd_out)
+        await server.serve(*fds, early)
 
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(main())

@@ -1,13 +1,11 @@
 """Turning a method handler into a pygls feature: check, convert, run, translate errors.
 
-Params are validated against the method's schema before conversion, so bad input becomes a
--32602 with a JSON pointer. Every failure leaves as a JSON-RPC error with a stable
-`data.code`; tracebacks go to the log, never over the wire.
+Every failure leaves as a JSON-RPC error with a stable `data.code`; tracebacks go to the log,
+never over the wire.
 """
 
 from __future__ import annotations
 
-import functools
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -15,22 +13,16 @@ from typing import Any
 
 from pygls.exceptions import JsonRpcException
 
-from parley.protocol.codec import structure, unstructure
+from parley.protocol.codec import unstructure
 from parley.protocol.errors import ErrorCode, ParleyError, RpcCode
-from parley.protocol.methods import INITIALIZE, REQUESTS_BY_NAME
-from parley.protocol.schemagen import file_stem, schema_for
-from parley.protocol.validation import check, validator_for
+from parley.protocol.methods import INITIALIZE
+from parley.protocol.params import parse_params
+from parley.protocol.schemagen import file_stem
 
 log = logging.getLogger(__name__)
 
 # A handler that never waits is a plain function: pygls runs those inline, without a task.
 Handler = Callable[[Any], Any] | Callable[[Any], Awaitable[Any]]
-
-
-@functools.cache
-def _params_validator(method: str) -> Any:
-    spec = REQUESTS_BY_NAME[method]
-    return validator_for(schema_for(spec.params, f"methods/{file_stem(method)}.params.json", ""))
 
 
 def wire_error(exc: ParleyError) -> JsonRpcException:
@@ -51,19 +43,10 @@ def _translate(method: str, exc: Exception) -> JsonRpcException:
 
 
 def route(method: str, handler: Handler, is_initialized: Callable[[], bool]) -> Handler:
-    params_type = REQUESTS_BY_NAME[method].params
-    validator = functools.partial(_params_validator, method)
-
     def typed(params: Any) -> Any:
         if method != INITIALIZE and not is_initialized():
             raise ParleyError(ErrorCode.NOT_INITIALIZED, "call agent/initialize first")
-        raw = {} if params is None else params
-        if not isinstance(raw, dict):
-            raise ParleyError(
-                ErrorCode.INVALID_PARAMS, "params must be an object", data={"pointer": ""}
-            )
-        check(validator(), raw)
-        return structure(raw, params_type)
+        return parse_params(method, params)
 
     run: Handler
     if inspect.iscoroutinefunction(handler):

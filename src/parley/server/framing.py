@@ -2,20 +2,29 @@
 
 The framing is detected from the first byte the host sends (`C`/`c` -> headers, `{` -> NDJSON)
 and replies use the same framing. Header names are case-insensitive, LF-only line ends are
-accepted, and `Content-Length` counts bytes. A broken frame is reported and skipped; the reader
+accepted, and `Content-Length` counts bytes. A broken frame is reported and skipped; the parser
 resynchronises on the next header or line instead of dropping the rest of the stream.
+
+`FrameParser` does no I/O: it is fed whatever bytes arrived and hands back every complete frame
+in them, so a burst of pipelined requests costs one read, not two awaits per frame.
 """
 
 from __future__ import annotations
 
-import asyncio
+import collections
 import enum
 import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import attrs
 
+if TYPE_CHECKING:  # kept off the import path: the handshake answers before asyncio loads
+    import asyncio
+
 # NDJSON lines and header blocks may be large (tool output, images): no 1 MiB cap here.
 MAX_FRAME_BYTES = 256 * 1024 * 1024
+READ_CHUNK = 1 << 16
 _CONTENT_LENGTH = re.compile(rb"content-length[ \t]*:", re.IGNORECASE)
 
 
@@ -26,7 +35,7 @@ class Framing(enum.Enum):
 
 @attrs.frozen
 class FrameError:
-    """A frame that could not be read; the reader has already skipped past it."""
+    """A frame that could not be read; the parser has already skipped past it."""
 
     message: str
 
@@ -40,105 +49,195 @@ def encode(body: bytes, framing: Framing) -> bytes:
     return b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
 
 
-class FrameReader:
-    def __init__(self, reader: asyncio.StreamReader) -> None:
-        self._reader = reader
-        self.framing: Framing | None = None
-        self._pushback = b""  # the byte read to detect the framing
+class FrameParser:
+    """Frames out of a byte stream fed in arbitrary pieces."""
 
-    async def detect(self) -> Framing | None:
-        """Wait for the first non-blank byte; None if the stream ends first."""
+    def __init__(self, framing: Framing | None = None, max_frame: int = MAX_FRAME_BYTES) -> None:
+        self.framing = framing
+        self._max = max_frame
+        self._buf = bytearray()
+        self._pos = 0  # start of the unparsed bytes in _buf (compacted after each feed)
+        self._scanned = 0  # _buf[_pos:_scanned] holds no line end (long lines stay linear)
+        self._skip = 0  # bytes still to drop from an oversized frame body
+        self._skip_line = False  # dropping the rest of an oversized line
+        self._body: int | None = None  # length of the body being waited for
+        self._reset_headers()
+
+    def _reset_headers(self) -> None:
+        self._length: int | None = None
+        self._problem = ""
+        self._seen_header = False
+
+    def feed(self, data: bytes) -> list[Frame]:
+        if self.framing is None:
+            data = data.lstrip()
+            if not data:
+                return []
+            self.framing = Framing.NDJSON if data[:1] in (b"{", b"[") else Framing.HEADERS
+        self._buf += data
+        frames: list[Frame] = []
+        if self.framing is Framing.NDJSON:
+            self._lines(frames)
+        else:
+            self._header_frames(frames)
+        del self._buf[: self._pos]
+        self._scanned = max(0, self._scanned - self._pos)
+        self._pos = 0
+        return frames
+
+    def end(self) -> list[Frame]:
+        """The stream ended: whatever is left is a last line or an incomplete frame."""
+        rest, self._buf, self._pos = bytes(self._buf[self._pos :]), bytearray(), 0
+        if self._skip_line:
+            return [FrameError(f"frame larger than {self._max} bytes skipped")]
+        if self.framing is Framing.NDJSON:
+            line = rest.strip()
+            return [line] if line else []
+        if self._body is not None:
+            return [FrameError(f"stream ended inside a frame body of {self._body} bytes")]
+        if self._seen_header or rest.strip():
+            return [FrameError("stream ended inside a header block")]
+        return []
+
+    def _line(self) -> bytes | None:
+        """The next complete line (without its LF), or None; drops an oversized one."""
+        end = self._buf.find(b"\n", max(self._pos, self._scanned))
+        if end < 0:
+            self._scanned = len(self._buf)
+            if self._scanned - self._pos > self._max:
+                self._skip_line = True
+                self._pos = self._scanned = len(self._buf)
+            return None
+        start, self._pos = self._pos, end + 1
+        self._scanned = self._pos
+        if self._skip_line or end - start > self._max:
+            self._skip_line = False
+            raise _Oversized
+        return bytes(self._buf[start:end])
+
+    def _lines(self, frames: list[Frame]) -> None:
         while True:
-            head = await self._reader.read(1)
-            if not head:
-                return None
-            if not head.isspace():
-                break
-        self._pushback = head
-        self.framing = Framing.NDJSON if head in (b"{", b"[") else Framing.HEADERS
-        return self.framing
-
-    async def _readline(self) -> bytes:
-        try:
-            line = await self._reader.readuntil(b"\n")
-        except asyncio.IncompleteReadError as exc:
-            line = exc.partial
-        except asyncio.LimitOverrunError as exc:
-            # Drop the oversized line and report it; do not die.
-            await self._reader.readexactly(exc.consumed)
-            raise _Oversized from None
-        if self._pushback:
-            line, self._pushback = self._pushback + line, b""
-        return line
-
-    async def read(self) -> Frame | None:
-        """The next frame body, a FrameError, or None at end of stream."""
-        try:
-            if self.framing is Framing.NDJSON:
-                return await self._read_line_frame()
-            return await self._read_header_frame()
-        except _Oversized:
-            return FrameError(f"frame larger than {MAX_FRAME_BYTES} bytes skipped")
-
-    async def _read_line_frame(self) -> Frame | None:
-        while True:
-            line = await self._readline()
-            if not line:
-                return None
-            if line.strip():
-                return line.strip()
-
-    async def _read_header_frame(self) -> Frame | None:
-        length: int | None = None
-        problem = ""
-        seen_header = False
-        while True:
-            line = await self._readline()
-            if not line:
-                return FrameError("stream ended inside a header block") if seen_header else None
-            stripped = line.strip()
-            if not stripped:
-                if seen_header:
-                    break
-                continue  # blank lines between frames are harmless
-            if not seen_header and not _CONTENT_LENGTH.match(stripped):
-                # Garbage where a header should start: resync on a header later in the line.
-                found = _CONTENT_LENGTH.search(stripped)
-                if found is None:
-                    return FrameError("expected a Content-Length header; skipped a line")
-                stripped = stripped[found.start() :]
-                problem = "skipped bytes before a Content-Length header"
-            seen_header = True
-            name, sep, value = stripped.partition(b":")
-            if not sep:
-                problem = f"malformed header line {stripped[:40]!r}"
+            try:
+                line = self._line()
+            except _Oversized:
+                frames.append(FrameError(f"frame larger than {self._max} bytes skipped"))
                 continue
-            if name.strip().lower() == b"content-length":
-                try:
-                    length = int(value.strip())
-                    if length < 0:
-                        raise ValueError
-                except ValueError:
-                    problem = f"invalid Content-Length {value.strip()[:20]!r}"
-                    length = None
-        if length is None:
-            return FrameError(problem or "header block without Content-Length")
-        if length > MAX_FRAME_BYTES:
-            await self._discard(length)
-            return FrameError(f"frame of {length} bytes is larger than {MAX_FRAME_BYTES}")
-        try:
-            body = await self._reader.readexactly(length)
-        except asyncio.IncompleteReadError:
-            return FrameError(f"stream ended {length} bytes into a frame body")
-        return FrameError(problem) if problem and not body else body
-
-    async def _discard(self, n: int) -> None:
-        while n > 0:
-            chunk = await self._reader.read(min(n, 1 << 20))
-            if not chunk:
+            if line is None:
                 return
-            n -= len(chunk)
+            line = line.strip()
+            if line:
+                frames.append(line)
+
+    def _header_frames(self, frames: list[Frame]) -> None:
+        while True:
+            if self._skip:
+                dropped = min(self._skip, len(self._buf) - self._pos)
+                self._pos += dropped
+                self._skip -= dropped
+                if self._skip:
+                    return
+            if self._body is not None:
+                if len(self._buf) - self._pos < self._body:
+                    return
+                body = bytes(self._buf[self._pos : self._pos + self._body])
+                self._pos += self._body
+                self._body = None
+                frames.append(FrameError(self._problem) if self._problem and not body else body)
+                self._reset_headers()
+                continue
+            try:
+                line = self._line()
+            except _Oversized:
+                frames.append(FrameError(f"frame larger than {self._max} bytes skipped"))
+                self._reset_headers()
+                continue
+            if line is None:
+                return
+            error = self._header_line(line.strip())
+            if error is not None:
+                frames.append(error)
+                self._reset_headers()
+
+    def _header_line(self, line: bytes) -> FrameError | None:
+        """Take one header line; an error ends the frame, a blank line may start the body."""
+        if not line:
+            if not self._seen_header:
+                return None  # blank lines between frames are harmless
+            if self._length is None:
+                return FrameError(self._problem or "header block without Content-Length")
+            if self._length > self._max:
+                self._skip = self._length
+                return FrameError(f"frame of {self._length} bytes is larger than {self._max}")
+            self._body = self._length
+            return None
+        if not self._seen_header and not _CONTENT_LENGTH.match(line):
+            # Garbage where a header should start: resync on a header later in the line.
+            found = _CONTENT_LENGTH.search(line)
+            if found is None:
+                return FrameError("expected a Content-Length header; skipped a line")
+            line = line[found.start() :]
+            self._problem = "skipped bytes before a Content-Length header"
+        self._seen_header = True
+        name, sep, value = line.partition(b":")
+        if not sep:
+            self._problem = f"malformed header line {line[:40]!r}"
+        elif name.strip().lower() == b"content-length":
+            try:
+                self._length = int(value.strip())
+                if self._length < 0:
+                    raise ValueError
+            except ValueError:
+                self._problem = f"invalid Content-Length {value.strip()[:20]!r}"
+                self._length = None
+        return None
 
 
 class _Oversized(Exception):
     pass
+
+
+class FrameReader:
+    """Frames from an asyncio stream, read in chunks. `parser` and `ready` carry on from bytes
+    read before the stream was opened (see server/handshake.py)."""
+
+    def __init__(
+        self,
+        reader: asyncio.StreamReader,
+        framing: Framing | None = None,
+        parser: FrameParser | None = None,
+        ready: Iterable[Frame] = (),
+    ) -> None:
+        self._reader = reader
+        self._parser = parser or FrameParser(framing)
+        self._ready: collections.deque[Frame] = collections.deque(ready)
+        self._eof = False
+
+    @property
+    def framing(self) -> Framing | None:
+        return self._parser.framing
+
+    async def detect(self) -> Framing | None:
+        """Wait for the first non-blank byte; None if the stream ends first."""
+        while self._parser.framing is None:
+            if not await self._fill():
+                return None
+        return self._parser.framing
+
+    async def read(self) -> Frame | None:
+        """The next frame body, a FrameError, or None at end of stream."""
+        while not self._ready:
+            if not await self._fill():
+                return None
+        return self._ready.popleft()
+
+    async def _fill(self) -> bool:
+        """Read once more; False when the stream has ended and nothing more will come."""
+        if self._eof:
+            return False
+        chunk = await self._reader.read(READ_CHUNK)
+        if chunk:
+            self._ready.extend(self._parser.feed(chunk))
+        else:
+            self._eof = True
+            self._ready.extend(self._parser.end())
+        return True

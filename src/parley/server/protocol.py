@@ -2,41 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import functools
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
-import attrs
-from pygls.exceptions import JsonRpcMethodNotFound
-from pygls.protocol.json_rpc import (
-    JsonRPCNotification,
-    JsonRPCProtocol,
-    JsonRPCRequestMessage,
-    JsonRPCResponseMessage,
-)
+import orjson
+from lsprotocol.types import ResponseError  # pygls_core's stand-in once installed
+from pygls.exceptions import JsonRpcException, JsonRpcMethodNotFound
+from pygls.protocol.json_rpc import JsonRPCProtocol
 
 from parley.protocol.errors import ErrorCode, RpcCode
 from parley.protocol.methods import CANCEL_REQUEST
 
 log = logging.getLogger(__name__)
 MsgId = str | int
-
-
-@attrs.define
-class HostError:
-    """The error object of a host's error response, as pygls's response handling reads it."""
-
-    code: int
-    message: str
-    data: Any = None
-
-
-@attrs.define
-class HostErrorResponse:
-    id: MsgId
-    jsonrpc: str
-    error: HostError
 
 
 class ParleyProtocol(JsonRPCProtocol):
@@ -53,56 +36,83 @@ class ParleyProtocol(JsonRPCProtocol):
     def receive(self, body: bytes) -> None:
         """Handle one frame body; every problem gets an answer, nothing raises."""
         try:
-            data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            self.send_error(None, RpcCode.PARSE_ERROR, f"parse error: {exc}")
-            return
-        message = self._envelope(data)
-        if message is not None:
-            self._dispatch(message)
+            data = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            # orjson refuses a few things JSON allows (integers beyond 64 bits, lone
+            # surrogate escapes); the standard parser decides, and words the error.
+            try:
+                data = json.loads(body)
+            except (ValueError, UnicodeDecodeError) as exc:
+                self.send_error(None, RpcCode.PARSE_ERROR, f"parse error: {exc}")
+                return
+        self._route(data)
 
-    def _dispatch(self, message: Any) -> None:
-        """pygls's handle_message, minus its runtime Protocol checks (the slowest step of a
-        request on Python 3.11): the envelope's class already says what the message is."""
-        ctx = contextvars.copy_context()  # each handler runs in its own context, as in pygls
-        if isinstance(message, JsonRPCRequestMessage):
-            ctx.run(self._handle_request, message.id, message.method, message.params)
-        elif isinstance(message, JsonRPCNotification):
-            ctx.run(self._handle_notification, message.method, message.params)
-        elif isinstance(message, JsonRPCResponseMessage):
-            ctx.run(self._handle_response, message.id, message.result)
-        else:
-            ctx.run(self._handle_response, message.id, None, message.error)
-
-    def _envelope(self, data: Any) -> Any:
+    def _route(self, data: Any) -> None:
+        """Check the envelope, then hand the message to pygls's handlers directly. pygls's own
+        handle_message wants its message classes and dispatches with runtime Protocol checks
+        (the slowest step of a request on Python 3.11); a dict already says what it is."""
         if isinstance(data, list):
             return self._invalid(
                 None, "batch requests are not supported; send one message at a time"
             )
         if not isinstance(data, dict):
             return self._invalid(None, "a message must be a JSON object")
-        raw_id = data.get("id")
+        msg_id: Any = data.get("id")  # checked just below
         has_id = "id" in data
-        if has_id and (not isinstance(raw_id, str | int) or isinstance(raw_id, bool)):
+        if has_id and type(msg_id) not in (str, int):  # type(): true is not an id
             return self._invalid(None, "id must be a string or an integer")
-        msg_id: MsgId = raw_id if isinstance(raw_id, str | int) else ""
         if data.get("jsonrpc") != "2.0":
-            return self._invalid(raw_id, 'jsonrpc must be "2.0"')
-        params = data.get("params")
+            return self._invalid(msg_id, 'jsonrpc must be "2.0"')
+        ctx = contextvars.copy_context()  # each handler runs in its own context, as in pygls
         if "method" in data:
             method = data["method"]
             if not isinstance(method, str) or not method:
-                return self._invalid(raw_id, "method must be a non-empty string")
+                return self._invalid(msg_id, "method must be a non-empty string")
             if has_id:
-                return JsonRPCRequestMessage(id=msg_id, method=method, jsonrpc="2.0", params=params)
-            return JsonRPCNotification(method=method, jsonrpc="2.0", params=params)
-        if not has_id:
-            return self._invalid(None, "a message needs a method (request) or an id (response)")
-        if isinstance(data.get("error"), dict):
-            err = data["error"]
-            error = HostError(int(err.get("code", 0)), str(err.get("message", "")), err.get("data"))
-            return HostErrorResponse(id=msg_id, jsonrpc="2.0", error=error)
-        return JsonRPCResponseMessage(id=msg_id, jsonrpc="2.0", result=data.get("result"))
+                ctx.run(self._handle_request, msg_id, method, data.get("params"))
+            else:
+                ctx.run(self._handle_notification, method, data.get("params"))
+        elif not has_id:
+            self._invalid(None, "a message needs a method (request) or an id (response)")
+        elif isinstance(error := data.get("error"), dict):
+            code = error.get("code")
+            host_error = ResponseError(
+                code if type(code) is int else 0, str(error.get("message", "")), error.get("data")
+            )
+            ctx.run(self._handle_response, msg_id, None, host_error)
+        else:
+            ctx.run(self._handle_response, msg_id, data.get("result"))
+        return None
+
+    def _execute_handler(
+        self,
+        msg_id: MsgId,
+        handler: Callable[..., Any],
+        callback: Callable[..., Any],
+        args: tuple[Any, ...] | None = None,
+        kwargs: dict[str, Any] | None = None,
+    ) -> None:
+        """Answer handlers that never wait on the spot. pygls wraps each in a Future and a done
+        callback; at thousands of requests a second that bookkeeping is most of a request."""
+        if _waits(handler) or kwargs:
+            super()._execute_handler(msg_id, handler, callback, args, kwargs)
+            return
+        try:
+            result = handler(*(args or ()))
+        except JsonRpcException as exc:  # dispatch.route turns every failure into one
+            self.send_error(msg_id, exc.code, exc.message, exc.data)
+            return
+        self._send_data({"jsonrpc": "2.0", "id": msg_id, "result": result})
+
+    def _send_data(self, data: Any) -> None:
+        """Serialize with orjson (several times faster than json for our messages)."""
+        if self.writer is None or not data:
+            return
+        try:
+            body = orjson.dumps(data, default=self._serialize_message)
+        except TypeError:  # integers beyond 64 bits, say, from a model's tool input
+            body = json.dumps(data, default=self._serialize_message).encode()
+        self.writer.write(body)
 
     def _invalid(self, msg_id: MsgId | None, message: str) -> None:
         self.send_error(msg_id, RpcCode.INVALID_REQUEST, message)
@@ -140,6 +150,11 @@ class ParleyProtocol(JsonRPCProtocol):
             self._server.cancel_turn(*turn)  # the ParleyServer that owns this protocol
             return
         super()._handle_cancel_notification(msg_id)
+
+
+@functools.cache
+def _waits(handler: Callable[..., Any]) -> bool:
+    return asyncio.iscoroutinefunction(handler)
 
 
 def _string_code(code: int) -> str:

@@ -43,7 +43,7 @@ def close_interrupted(session_id: str, turn_id: str, events: Iterable[StoredEven
             usage.add(structure(event.params, wire.UsageReport))
         elif event.method in (wire.ResultFinal.method, wire.TurnError.method):
             final = event
-    totals = wire.Usage(**attrs.asdict(usage))
+    totals = usage.to_wire()
     if final is None:
         error = wire.TurnError(ErrorCode.INTERNAL, SERVER_STOPPED, recoverable=True)
         result = wire.TurnResult(
