@@ -3,8 +3,9 @@
     python bench/throughput.py [--framing ndjson] [--store memory|sqlite]
 
 Notifications: one turn whose scripted reply streams 20,000 `result/delta` notifications through
-the whole engine (numbering, storing, filtering, framing). Requests: 20,000 pipelined
-`session/get` requests, each validated against its schema, answered in order.
+the whole engine (numbering, storing, filtering, framing). Requests: 20,000 pipelined requests,
+each validated against its schema and answered in order: `session/get` (one store read each)
+and `turn/cancel` (no store I/O: the protocol path alone).
 """
 
 from __future__ import annotations
@@ -50,14 +51,16 @@ async def notifications(framing: Framing, store_args: list[str]) -> float:
     return (count - 1) / elapsed
 
 
-async def requests(framing: Framing, store_args: list[str]) -> float:
+async def requests(method: str, framing: Framing, store_args: list[str]) -> float:
     host = await Host.start(bench_env({"responses": []}), *store_args, framing=framing)
     await host.initialize()
     session = await host.call(1, "session/create", {})
     params = {"sessionId": session["sessionId"]}
+    if method == "turn/cancel":
+        params["turnId"] = "turn_none"  # nothing running: answered without touching the store
     started = time.perf_counter()
     for i in range(REQUESTS):
-        host.send({"jsonrpc": "2.0", "id": 10 + i, "method": "session/get", "params": params})
+        host.send({"jsonrpc": "2.0", "id": 10 + i, "method": method, "params": params})
     answered = 0
     while answered < REQUESTS:
         message = await host.read()
@@ -80,8 +83,9 @@ async def main() -> None:
     label = f"[{args.framing}, {args.store} store]"
     rates = [await notifications(framing, store_args) for _ in range(args.runs)]
     report(f"notifications/s server->host {label}", rates, "msg/s", ">= 50,000")
-    rates = [await requests(framing, store_args) for _ in range(args.runs)]
-    report(f"requests/s host->server {label}", rates, "req/s", ">= 20,000")
+    for method in ("session/get", "turn/cancel"):
+        rates = [await requests(method, framing, store_args) for _ in range(args.runs)]
+        report(f"{method} requests/s host->server {label}", rates, "req/s", ">= 20,000")
 
 
 if __name__ == "__main__":

@@ -98,8 +98,7 @@ class _Compiler:
             return _always
         if len(checks) == 1:
             return checks[0]
-        first, *rest = checks
-        return lambda v: first(v) and all(c(v) for c in rest)
+        return _every(checks)
 
     def _keyword(self, key: str, value: Any, schema: Mapping[str, Any]) -> Predicate:
         if key == "type":
@@ -107,8 +106,8 @@ class _Compiler:
         if key == "properties":
             return self._properties(value)
         if key == "required":
-            names = tuple(value)
-            return lambda v: not isinstance(v, dict) or all(n in v for n in names)
+            names = frozenset(value)
+            return lambda v: not isinstance(v, dict) or v.keys() >= names
         if key == "items":
             item = self.compile(value)
             return lambda v: not isinstance(v, list) or all(item(x) for x in v)
@@ -130,9 +129,12 @@ class _Compiler:
         compiled = [(name, self.compile(sub)) for name, sub in props.items()]
 
         def check(v: Any) -> bool:
-            return not isinstance(v, dict) or all(
-                sub(v[name]) for name, sub in compiled if name in v
-            )
+            if not isinstance(v, dict):
+                return True
+            for name, sub in compiled:  # noqa: SIM110  a loop beats all(<genexpr>) here
+                if name in v and not sub(v[name]):
+                    return False
+            return True
 
         return check
 
@@ -161,6 +163,16 @@ class _Compiler:
 
 def _always(_: Any) -> bool:
     return True
+
+
+def _every(checks: list[Predicate]) -> Predicate:
+    def check(v: Any) -> bool:
+        for one in checks:  # noqa: SIM110  a loop beats all(<genexpr>) on every request
+            if not one(v):
+                return False
+        return True
+
+    return check
 
 
 def _type(value: Any) -> Predicate:

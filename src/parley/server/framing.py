@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # kept off the import path: the handshake answers before asyn
 MAX_FRAME_BYTES = 256 * 1024 * 1024
 READ_CHUNK = 1 << 16
 _CONTENT_LENGTH = re.compile(rb"content-length[ \t]*:", re.IGNORECASE)
+# The header block nearly every host sends, taken in one step; anything else goes line by line.
+_PLAIN_HEADER = re.compile(rb"Content-Length: ([0-9]{1,12})\r\n\r\n")
 
 
 class Framing(enum.Enum):
@@ -145,15 +147,21 @@ class FrameParser:
                 frames.append(FrameError(self._problem) if self._problem and not body else body)
                 self._reset_headers()
                 continue
-            try:
-                line = self._line()
-            except _Oversized:
-                frames.append(FrameError(f"frame larger than {self._max} bytes skipped"))
-                self._reset_headers()
-                continue
-            if line is None:
-                return
-            error = self._header_line(line.strip())
+            if not self._seen_header and (plain := _PLAIN_HEADER.match(self._buf, self._pos)):
+                self._pos = self._scanned = plain.end()
+                self._seen_header = True
+                self._length = int(plain[1])
+                error = self._header_line(b"")  # the block's blank line
+            else:
+                try:
+                    line = self._line()
+                except _Oversized:
+                    frames.append(FrameError(f"frame larger than {self._max} bytes skipped"))
+                    self._reset_headers()
+                    continue
+                if line is None:
+                    return
+                error = self._header_line(line.strip())
             if error is not None:
                 frames.append(error)
                 self._reset_headers()

@@ -261,6 +261,8 @@ class SqliteStore(Store):
         rows = self._conn.execute(
             "SELECT turn_id, body FROM messages WHERE session_id = ? ORDER BY id", (session_id,)
         ).fetchall()
+        if not rows:
+            return []
         with _no_cycle_collection():
             return [
                 StoredMessage(turn_id, message_from_dict(_decode(body))) for turn_id, body in rows
