@@ -3,19 +3,22 @@
     python bench/concurrent_turns.py [sessions]
 
 Each scripted reply streams 50 deltas, one every 20 ms (a model producing ~50 tokens/s). The
-engine's added latency per delta is how much later than its predecessor + 20 ms each delta
-reaches the host; we report the median over every delta of every turn.
+latency Parley adds to a delta is the time from the provider yielding it (stamped inside the
+server by bench/timed_serve.py) to the host having read and parsed its notification: the turn
+loop, storing the event, framing, the pipe. We report the median over every delta of every turn.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
+import json
 import statistics
 import sys
+import tempfile
 import time
+from pathlib import Path
 
-from harness import Host, bench_env, compile_sources
+from harness import ROOT, Host, bench_env, compile_sources
 
 DELTAS = 50
 INTERVAL_MS = 20
@@ -28,7 +31,9 @@ async def main(sessions: int) -> None:
             [{"type": "text", "text": f"w{i} ", "delayMs": INTERVAL_MS} for i in range(DELTAS)]
         ]
     }
-    host = await Host.start(bench_env(script), "--ephemeral")
+    stamps_file = Path(tempfile.mkdtemp(prefix="parley-bench-")) / "stamps.json"
+    env = {**bench_env(script), "PARLEY_BENCH_STAMPS": str(stamps_file)}
+    host = await Host.start(env, entry=(str(ROOT / "bench" / "timed_serve.py"),))  # SQLite store
     await host.initialize()
     ids = [(await host.call(f"c{i}", "session/create", {}))["sessionId"] for i in range(sessions)]
     arrivals: dict[str, list[float]] = {sid: [] for sid in ids}
@@ -39,30 +44,30 @@ async def main(sessions: int) -> None:
                 "jsonrpc": "2.0",
                 "id": f"t{i}",
                 "method": "turn/submit",
-                "params": {"sessionId": sid, "prompt": "go"},
+                "params": {"sessionId": sid, "prompt": sid},  # pairs stamps with deltas
             }
         )
     results: dict[str, str] = {}
     while len(results) < sessions:
         message = await host.read()
         if message.get("method") == "result/delta":
-            arrivals[message["params"]["sessionId"]].append(time.perf_counter())
+            arrivals[message["params"]["sessionId"]].append(time.monotonic())
         elif str(message.get("id", "")).startswith("t"):
             results[message["id"]] = message["result"]["stopReason"]
     wall = time.perf_counter() - started
     await host.stop()
-    added = [
-        (later - earlier) * 1000 - INTERVAL_MS
-        for times in arrivals.values()
-        for earlier, later in itertools.pairwise(times)
-    ]
+    yielded: dict[str, list[float]] = json.loads(stamps_file.read_text())
+    added = []
+    for sid, times in arrivals.items():
+        assert len(times) == len(yielded[sid]) == DELTAS, (len(times), len(yielded[sid]))
+        added += [(got - made) * 1000 for made, got in zip(yielded[sid], times, strict=True)]
     finished = sum(1 for r in results.values() if r == "end_turn")
     print(
         f"{sessions} concurrent turns: {finished}/{sessions} finished with end_turn in "
         f"{wall:.2f} s (ideal {DELTAS * INTERVAL_MS / 1000:.2f} s)"
     )
     print(
-        f"added latency per delta: median {statistics.median(added):.2f} ms, "
+        f"provider -> host latency per delta: median {statistics.median(added):.2f} ms, "
         f"p95 {statistics.quantiles(added, n=20)[-1]:.2f} ms; target median <= 1 ms"
     )
 

@@ -46,12 +46,15 @@ class Host:
 
     @classmethod
     async def start(
-        cls, env: dict[str, str], *args: str, framing: Framing = Framing.HEADERS
+        cls,
+        env: dict[str, str],
+        *args: str,
+        framing: Framing = Framing.HEADERS,
+        entry: tuple[str, ...] = ("-m", "parley"),
     ) -> Host:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
-            "-m",
-            "parley",
+            *entry,
             "serve",
             *args,
             stdin=asyncio.subprocess.PIPE,
