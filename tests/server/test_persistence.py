@@ -252,3 +252,24 @@ async def test_a_finished_turn_id_returns_the_stored_result_after_a_restart(
     assert repeat == first
     assert events == []
     assert (await again.get_session(session.session_id)).turn_count == 1
+
+
+async def test_additional_directories_are_reported_everywhere_a_session_is(
+    spawn, write_script: ScriptWriter, workspace: Path, tmp_path: Path
+) -> None:
+    extra = tmp_path / "shared-lib"
+    extra.mkdir()
+    agent = await spawn(write_script([{"type": "text", "text": "ok"}]), args=PERSISTENT)
+    created = await agent.create_session(cwd=str(workspace), additional_directories=[str(extra)])
+    plain = await agent.create_session(cwd=str(workspace))
+    fork = await agent.fork_session(created.session_id)
+    await agent.shutdown()
+
+    again = await spawn(args=PERSISTENT)  # a restart reads them back from the store
+    listed = {s.session_id: s for s in (await again.list_sessions()).sessions}
+    resumed = await again.resume_session(created.session_id)
+    detail = await again.get_session(created.session_id)
+    for info in (created, fork, listed[created.session_id], resumed, detail):
+        assert info.additional_directories == [str(extra.resolve())]
+    assert plain.additional_directories == []
+    assert listed[plain.session_id].additional_directories == []

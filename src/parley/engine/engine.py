@@ -56,6 +56,7 @@ def session_info(
         usage=record.totals.to_wire(),
         running_turn_id=session.running.turn_id if session and session.running else None,
         forked_from=record.forked_from,
+        additional_directories=list(record.additional_directories),
     )
     if messages is None:
         return wire.SessionInfo(**fields)

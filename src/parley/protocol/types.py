@@ -174,6 +174,9 @@ class SessionInfo:
         default=None, metadata=doc("The turn in flight, if any.")
     )
     forked_from: str | None = None
+    additional_directories: list[str] = attrs.field(
+        factory=list, metadata=doc("More directories the session's tools may use.")
+    )
 
 
 @wire_type

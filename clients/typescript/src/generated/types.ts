@@ -4,7 +4,7 @@
 /** The protocol major this package speaks. */
 export const PROTOCOL_VERSION = 1;
 /** The semver of the schema set these types come from. */
-export const SCHEMA_VERSION = "1.0.0";
+export const SCHEMA_VERSION = "1.1.0";
 
 /** approval/request params. Ask the host whether a tool call may run. Sent only to hosts with the approvals capability; no answer within timeoutMs rejects the call. */
 export interface ApprovalRequestParams {
@@ -285,6 +285,8 @@ export interface SessionDetail {
   /** The turn in flight, if any. */
   runningTurnId?: string;
   forkedFrom?: string;
+  /** More directories the session's tools may use. */
+  additionalDirectories?: string[];
   messages?: MessageView[];
 }
 
@@ -327,6 +329,8 @@ export interface SessionInfo {
   /** The turn in flight, if any. */
   runningTurnId?: string;
   forkedFrom?: string;
+  /** More directories the session's tools may use. */
+  additionalDirectories?: string[];
 }
 
 /** session/list params. Sessions, newest first, paged by cursor. */
