@@ -6,6 +6,7 @@ import { Connection, type RequestOptions } from "./connection.js";
 import { ParleyClientError, ParleyRpcError } from "./errors.js";
 import type { Framing } from "./framing.js";
 import {
+  type ApprovalDecision,
   type ApprovalRequestParams,
   type ApprovalResponse,
   type ClientCapabilities,
@@ -29,7 +30,6 @@ import { type Notification, NotificationQueue } from "./notifications.js";
 import { type ProcessOptions, ServerProcess } from "./server-process.js";
 import { Turn, type TurnCallbacks } from "./turn.js";
 
-export type ApprovalDecision = ApprovalResponse["decision"];
 export type Prompt = TurnSubmitParams["prompt"];
 
 /** Decides an approval request: resolves to one of `request.options`. `signal` aborts when

@@ -8,7 +8,6 @@
 //   await agent.shutdown();
 
 export {
-  type ApprovalDecision,
   type ApprovalHandler,
   ParleyAgent,
   type Prompt,

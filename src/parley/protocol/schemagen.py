@@ -50,7 +50,12 @@ class _Builder:
         if tp is float:
             return {"type": "number"}
         if origin is typing.Literal:
-            return {"const": args[0]} if len(args) == 1 else {"enum": list(args)}
+            values = {"const": args[0]} if len(args) == 1 else {"enum": list(args)}
+            name = wire.NAMED_UNIONS.get(tp)
+            if name is None:
+                return values
+            self.defs.setdefault(name, values)
+            return {"$ref": f"#/$defs/{name}"}
         if origin in (typing.Union, types.UnionType):
             options = [a for a in args if a is not type(None)]
             if len(options) == 1:

@@ -538,3 +538,12 @@ Event: TypeAlias = (
     | ApprovalTimedOut
     | ApprovalResolved
 )
+
+# The string unions the schemas name ($defs), so types generated from them can name them too.
+NAMED_UNIONS: dict[Any, str] = {
+    PermissionMode: "PermissionMode",
+    ApprovalDecision: "ApprovalDecision",
+    StopReason: "StopReason",
+    ToolKind: "ToolKind",
+    ProgressStage: "ProgressStage",
+}

@@ -6,6 +6,8 @@ export const PROTOCOL_VERSION = 1;
 /** The semver of the schema set these types come from. */
 export const SCHEMA_VERSION = "1.1.0";
 
+export type ApprovalDecision = "allow_once" | "allow_always" | "reject_once" | "reject_always";
+
 /** approval/request params. Ask the host whether a tool call may run. Sent only to hosts with the approvals capability; no answer within timeoutMs rejects the call. */
 export interface ApprovalRequestParams {
   sessionId: string;
@@ -14,7 +16,7 @@ export interface ApprovalRequestParams {
   toolCallId: string;
   tool: string;
   input: Record<string, unknown>;
-  options: ("allow_once" | "allow_always" | "reject_once" | "reject_always")[];
+  options: ApprovalDecision[];
   timeoutMs: number;
   /** Why the server is asking. */
   reason?: string;
@@ -32,12 +34,12 @@ export interface ApprovalResolved {
    */
   seq: number;
   approvalId: string;
-  decision: "allow_once" | "allow_always" | "reject_once" | "reject_always";
+  decision: ApprovalDecision;
 }
 
 /** approval/request result. Ask the host whether a tool call may run. Sent only to hosts with the approvals capability; no answer within timeoutMs rejects the call. */
 export interface ApprovalResponse {
-  decision: "allow_once" | "allow_always" | "reject_once" | "reject_always";
+  decision: ApprovalDecision;
 }
 
 /** approval/timeout notification. The host did not answer an approval in time; the call was rejected. */
@@ -58,7 +60,7 @@ export interface ApprovalsCapability {
    * Decisions the host can render. Omitted: all four.
    * @minItems 1
    */
-  options?: ("allow_once" | "allow_always" | "reject_once" | "reject_always")[];
+  options?: ApprovalDecision[];
 }
 
 export interface ClientCapabilities {
@@ -133,6 +135,8 @@ export interface MessageView {
   turnId?: string;
 }
 
+export type PermissionMode = "ask" | "accept-edits" | "allow" | "deny";
+
 /** profile/get params. One profile. */
 export interface ProfileGetParams {
   /** @minLength 1 */
@@ -149,7 +153,7 @@ export interface ProfileInfo {
   source?: string;
   provider?: string;
   model?: string;
-  permissionMode?: "ask" | "accept-edits" | "allow" | "deny";
+  permissionMode?: PermissionMode;
   maxTurns?: number;
   /** The prompt as written; '{cwd}' stands for the session's directory. */
   systemPrompt?: string;
@@ -182,10 +186,12 @@ export interface Progress {
    * @minimum 1
    */
   seq: number;
-  stage: "turn_started" | "model_request" | "tool_running" | "retrying" | "compacting" | "compacted" | "interrupted";
+  stage: ProgressStage;
   message: string;
   data?: Record<string, unknown>;
 }
+
+export type ProgressStage = "turn_started" | "model_request" | "tool_running" | "retrying" | "compacting" | "compacted" | "interrupted";
 
 export interface ProviderInfo {
   name: string;
@@ -232,7 +238,7 @@ export interface ServerCapabilities {
   approvals?: ApprovalsCapability;
   /** Notifications that will be sent. */
   events?: string[];
-  permissionModes?: ("ask" | "accept-edits" | "allow" | "deny")[];
+  permissionModes?: PermissionMode[];
   /** Content block types accepted in turn/submit prompts. */
   promptContent?: string[];
   /** Sessions survive a restart and can be resumed. */
@@ -256,7 +262,7 @@ export interface SessionCreateParams {
   profile?: string;
   provider?: string;
   model?: string;
-  permissionMode?: "ask" | "accept-edits" | "allow" | "deny";
+  permissionMode?: PermissionMode;
   title?: string;
   tags?: string[];
   /** More directories the session's tools may use. */
@@ -270,7 +276,7 @@ export interface SessionDetail {
   profile: string;
   provider: string;
   model: string;
-  permissionMode: "ask" | "accept-edits" | "allow" | "deny";
+  permissionMode: PermissionMode;
   /** RFC 3339 UTC timestamp. */
   createdAt: string;
   /** RFC 3339 UTC timestamp. */
@@ -314,7 +320,7 @@ export interface SessionInfo {
   profile: string;
   provider: string;
   model: string;
-  permissionMode: "ask" | "accept-edits" | "allow" | "deny";
+  permissionMode: PermissionMode;
   /** RFC 3339 UTC timestamp. */
   createdAt: string;
   /** RFC 3339 UTC timestamp. */
@@ -373,6 +379,8 @@ export interface SessionResumeParams {
   afterSeq?: number;
 }
 
+export type StopReason = "end_turn" | "max_turns" | "cancelled" | "refusal" | "error";
+
 export interface TextContent {
   type: "text";
   text: string;
@@ -420,6 +428,8 @@ export interface ToolCompleted {
   display?: Record<string, unknown>;
 }
 
+export type ToolKind = "read" | "edit" | "execute";
+
 /** tool/started notification. A tool call is about to run. */
 export interface ToolStarted {
   sessionId: string;
@@ -432,7 +442,7 @@ export interface ToolStarted {
   toolCallId: string;
   name: string;
   input: Record<string, unknown>;
-  kind?: "read" | "edit" | "execute";
+  kind?: ToolKind;
   /** Render hints: path and unified diff for edits, command for bash. */
   display?: Record<string, unknown>;
 }
@@ -464,7 +474,7 @@ export interface TurnResult {
   sessionId: string;
   turnId: string;
   reply: string;
-  stopReason: "end_turn" | "max_turns" | "cancelled" | "refusal" | "error";
+  stopReason: StopReason;
   usage: Usage;
   error?: ErrorInfo;
 }
