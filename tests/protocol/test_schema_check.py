@@ -177,6 +177,8 @@ def test_recursive_references_resolve() -> None:
         {"patternProperties": {"^x": {}}},
         {"$ref": "other.json#/$defs/A"},
         {"type": "decimal"},
+        {"pattern": "\\p{L}+"},  # ECMA-262 syntax Python's re does not know
+        {"properties": {"x": {"$id": "http://e/x", "$ref": "#/$defs/A"}}},
     ],
 )
 def test_unknown_keywords_are_refused_not_ignored(schema: dict[str, Any]) -> None:

@@ -134,6 +134,38 @@ async def test_unknown_notifications_are_ignored(server: RawServer) -> None:
     await still_serving(server)
 
 
+async def test_notifications_get_no_answer_even_for_request_methods(server: RawServer) -> None:
+    await server.initialize()
+    for method, params in (
+        ("session/list", {}),
+        ("session/get", {"sessionId": "nope"}),
+        ("turn/cancel", {"sessionId": 5}),
+        ("no/suchMethod", {}),
+    ):
+        await server.send({"jsonrpc": "2.0", "method": method, "params": params})
+    await server.send({"jsonrpc": "2.0", "id": "next", "method": "provider/list", "params": {}})
+    answer = await server.read()  # the very next frame: nothing was sent for the notifications
+    assert answer["id"] == "next"
+    assert "result" in answer
+
+
+async def test_integer_ids_of_any_size_are_echoed_exactly(server: RawServer) -> None:
+    await server.initialize()
+    for msg_id in (2**64 + 1, -(2**63) - 1, 99999999999999999999999):
+        answer = await server.request(msg_id, "provider/list", {})
+        assert answer["id"] == msg_id
+        assert "result" in answer
+
+
+async def test_absurdly_nested_json_is_a_parse_error_not_a_dead_reader(server: RawServer) -> None:
+    await server.initialize()
+    await server.send(b"[" * 100_000 + b"]" * 100_000)
+    assert error_of(await server.read()) == (-32700, "parse_error")
+    await server.send(b'{"jsonrpc": "2.0", "id": 1, "params": ' + b"[" * 5000 + b"]" * 5000 + b"}")
+    assert error_of(await server.read())[0] in (-32700, -32600)
+    await still_serving(server)
+
+
 async def test_response_to_nothing_is_ignored(server: RawServer) -> None:
     await server.initialize()
     await server.send({"jsonrpc": "2.0", "id": "never-asked", "result": {"decision": "allow_once"}})

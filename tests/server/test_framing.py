@@ -96,3 +96,17 @@ def test_framing_is_detected_from_the_first_non_blank_byte() -> None:
         assert parser.framing is None
         parser.feed(first)
         assert parser.framing is framing
+
+
+def test_a_header_after_an_oversized_line_is_not_taken_mid_skip() -> None:
+    pieces = [
+        b"Xaaaaaaaaaaaaaaaaaaaaaa",
+        b"Content-Length: 2\r\n\r\n{}\r\n",
+        b"Content-Length: 2\r\n\r\n[]",
+    ]
+    whole = parse(b"".join(pieces), [], max_frame=10)
+    parser = FrameParser(max_frame=10)
+    pieced = [frame for piece in pieces for frame in parser.feed(piece)] + parser.end()
+    assert pieced == whole
+    assert pieced[-1] == b"[]"
+    assert b"{}" not in pieced  # it was part of the oversized line

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from pathlib import Path
 
 import pytest
@@ -95,3 +97,32 @@ async def test_end_of_input_before_anything_exits_0(server: RawServer) -> None:
     await server.close_stdin()
     code, took = await server.wait_exit(2.0)
     assert (code, took < 2.0) == (0, True)
+
+
+@pytest.mark.parametrize("server", [("--ephemeral", "--idle-timeout", "0.5")], indirect=True)
+async def test_idle_timeout_counts_from_start_when_the_host_never_writes(
+    server: RawServer,
+) -> None:
+    code, _ = await server.wait_exit(5.0)
+    assert code == 0
+
+
+async def test_stdin_from_dev_null_is_an_immediate_end_of_input(
+    isolated_env: dict[str, str],
+) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "parley",
+        "serve",
+        "--ephemeral",
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        env=isolated_env,
+    )
+    try:
+        code = await asyncio.wait_for(process.wait(), 10)
+    finally:
+        if process.returncode is None:
+            process.kill()
+    assert code == 0

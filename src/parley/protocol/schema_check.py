@@ -80,7 +80,7 @@ def json_equal(a: Any, b: Any) -> bool:
 
 def compile_schema(schema: Mapping[str, Any]) -> Predicate:
     """A predicate that is true exactly when `schema` accepts the instance."""
-    return _Compiler(schema).compile(schema)
+    return _Compiler(schema).compile(schema, root=True)
 
 
 class _Compiler:
@@ -88,11 +88,13 @@ class _Compiler:
         self._root = root
         self._refs: dict[str, Predicate] = {}
 
-    def compile(self, schema: Any) -> Predicate:
+    def compile(self, schema: Any, root: bool = False) -> Predicate:
         if schema is True or schema == {}:
             return _always
         if not isinstance(schema, Mapping):
             raise Unsupported(f"schema must be an object, not {schema!r}")
+        if not root and "$id" in schema:
+            raise Unsupported("a nested $id changes what references resolve against")
         checks = [self._keyword(k, v, schema) for k, v in schema.items() if k not in _ANNOTATIONS]
         if not checks:
             return _always
@@ -204,6 +206,9 @@ def _bound(key: str, limit: Any) -> Predicate:
     if key == "maxItems":
         return lambda v: not isinstance(v, list) or len(v) <= limit
     if key == "pattern":
-        search = re.compile(limit).search
+        try:
+            search = re.compile(limit).search
+        except re.error as exc:  # e.g. ECMA-only syntax; jsonschema reports it per instance
+            raise Unsupported(f"pattern {limit!r}: {exc}") from None
         return lambda v: not isinstance(v, str) or search(v) is not None
     raise Unsupported(f"keyword {key!r} is not supported")

@@ -41,9 +41,11 @@ def _no_values(_: Any) -> tuple[()]:
     return ()
 
 
-def _eq(self: Any, other: object) -> bool:
+def _eq(self: Any, other: object) -> Any:
     values = type(self)._wire_values
-    return type(other) is type(self) and bool(values(self) == values(other))
+    if type(other) is not type(self):
+        return NotImplemented  # as attrs does: the other operand may know better
+    return values(self) == values(other)
 
 
 def _hash(self: Any) -> int:

@@ -15,6 +15,7 @@ from pygls.server import JsonRPCServer
 
 from parley.config import Settings
 from parley.protocol import types as wire
+from parley.protocol.errors import RpcCode
 from parley.server.approvals import HostApprovals
 from parley.server.dispatch import route
 from parley.server.framing import FrameError, FrameReader
@@ -121,27 +122,36 @@ class ParleyServer(JsonRPCServer):
         self.protocol.set_writer(self.outbox, include_headers=False)
         if early.negotiated is not None:
             self._accept(early.negotiated)
-        framing = await reader.detect()
-        if framing is not None:
-            self.outbox.framing = framing
-            reading = asyncio.create_task(self._read_loop(reader))
-            stopping = asyncio.create_task(self._stop.wait())
-            waiters = {reading, stopping}
-            if self.settings.idle_timeout:
-                waiters.add(asyncio.create_task(self._idle_watch(self.settings.idle_timeout)))
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-            for task in waiters:
-                task.cancel()
+            # As after the server's own initialize answer: build it while the host reads.
+            asyncio.get_running_loop().call_soon(lambda: self.engine)
+        waiters = {
+            asyncio.create_task(self._read_loop(reader)),
+            asyncio.create_task(self._stop.wait()),
+        }
+        if self.settings.idle_timeout:
+            waiters.add(asyncio.create_task(self._idle_watch(self.settings.idle_timeout)))
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        for task in waiters:
+            task.cancel()
         await self._wind_down()
 
     async def _read_loop(self, reader: FrameReader) -> None:
+        assert self.outbox is not None
+        framing = await reader.detect()
+        if framing is None:
+            return
+        self.outbox.framing = framing
         loop = asyncio.get_running_loop()
         while (frame := await reader.read()) is not None:
             self._last_input = loop.time()
             if isinstance(frame, FrameError):
-                self.protocol.send_error(None, -32700, f"parse error: {frame.message}")
-            else:
+                self.protocol.send_error(None, RpcCode.PARSE_ERROR, f"parse error: {frame.message}")
+                continue
+            try:
                 self.protocol.receive(frame)
+            except Exception:  # a bug must cost one message, never the connection
+                log.exception("failed to handle a message")
+                self.protocol.send_error(None, RpcCode.INTERNAL_ERROR, "internal error")
 
     async def _idle_watch(self, idle_s: float) -> None:
         """End the process after `idle_s` with no traffic in either direction."""

@@ -147,7 +147,10 @@ class FrameParser:
                 frames.append(FrameError(self._problem) if self._problem and not body else body)
                 self._reset_headers()
                 continue
-            if not self._seen_header and (plain := _PLAIN_HEADER.match(self._buf, self._pos)):
+            plain = None
+            if not (self._seen_header or self._skip_line):
+                plain = _PLAIN_HEADER.match(self._buf, self._pos)
+            if plain:
                 self._pos = self._scanned = plain.end()
                 self._seen_header = True
                 self._length = int(plain[1])

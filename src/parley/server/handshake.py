@@ -16,8 +16,8 @@ import select
 import time
 
 import attrs
-import orjson
 
+from parley.protocol import jsonbytes
 from parley.protocol.codec import unstructure
 from parley.protocol.errors import ParleyError
 from parley.protocol.methods import INITIALIZE
@@ -63,7 +63,10 @@ def _first_frames(fd: int, parser: FrameParser) -> list[Frame]:
             return []
         if not ready:
             return []
-        chunk = os.read(fd, READ_CHUNK)
+        try:
+            chunk = os.read(fd, READ_CHUNK)
+        except OSError:
+            return []  # the server's reader meets the same error and reports it
         if not chunk:
             return []  # end of input: the server reads it again and winds down
         if frames := parser.feed(chunk):
@@ -73,8 +76,8 @@ def _first_frames(fd: int, parser: FrameParser) -> list[Frame]:
 
 def _answer(body: bytes, fd_out: int, framing: Framing, persistent: bool) -> Negotiated | None:
     try:
-        message = orjson.loads(body)
-    except orjson.JSONDecodeError:
+        message = jsonbytes.loads(body)
+    except (ValueError, UnicodeDecodeError):
         return None
     if not (
         isinstance(message, dict)
@@ -88,10 +91,13 @@ def _answer(body: bytes, fd_out: int, framing: Framing, persistent: bool) -> Neg
     except ParleyError:
         return None  # the server gives the error answer
     answer = {"jsonrpc": "2.0", "id": message["id"], "result": unstructure(result)}
-    data = memoryview(encode(orjson.dumps(answer), framing))
+    data = memoryview(encode(jsonbytes.dumps(answer), framing))
     try:
         while data:
-            data = data[os.write(fd_out, data) :]
+            try:
+                data = data[os.write(fd_out, data) :]
+            except BlockingIOError:  # the host handed us a non-blocking pipe
+                select.select([], [fd_out], [])
     except OSError:
         pass  # the host is gone; the server finds its input closed and winds down
     log.debug("answered agent/initialize before loading the server")

@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import functools
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
-import orjson
 from lsprotocol.types import ResponseError  # pygls_core's stand-in once installed
 from pygls.exceptions import JsonRpcException, JsonRpcMethodNotFound
 from pygls.protocol.json_rpc import JsonRPCProtocol
 
+from parley.protocol import jsonbytes
 from parley.protocol.errors import ErrorCode, RpcCode
 from parley.protocol.methods import CANCEL_REQUEST
 
@@ -36,15 +35,10 @@ class ParleyProtocol(JsonRPCProtocol):
     def receive(self, body: bytes) -> None:
         """Handle one frame body; every problem gets an answer, nothing raises."""
         try:
-            data = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            # orjson refuses a few things JSON allows (integers beyond 64 bits, lone
-            # surrogate escapes); the standard parser decides, and words the error.
-            try:
-                data = json.loads(body)
-            except (ValueError, UnicodeDecodeError) as exc:
-                self.send_error(None, RpcCode.PARSE_ERROR, f"parse error: {exc}")
-                return
+            data = jsonbytes.loads(body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            self.send_error(None, RpcCode.PARSE_ERROR, f"parse error: {exc}")
+            return
         self._route(data)
 
     def _route(self, data: Any) -> None:
@@ -84,34 +78,30 @@ class ParleyProtocol(JsonRPCProtocol):
             ctx.run(self._handle_response, msg_id, data.get("result"))
         return None
 
-    def _execute_handler(
-        self,
-        msg_id: MsgId,
-        handler: Callable[..., Any],
-        callback: Callable[..., Any],
-        args: tuple[Any, ...] | None = None,
-        kwargs: dict[str, Any] | None = None,
-    ) -> None:
-        """Answer handlers that never wait on the spot. pygls wraps each in a Future and a done
-        callback; at thousands of requests a second that bookkeeping is most of a request."""
-        if _waits(handler) or kwargs:
-            super()._execute_handler(msg_id, handler, callback, args, kwargs)
+    def _handle_request(self, msg_id: MsgId, method_name: str, params: Any) -> None:
+        """Answer handlers that never wait on the spot. pygls runs every handler through a
+        Future and a done callback; at thousands of requests a second that bookkeeping is most
+        of a request. Waiting handlers and unknown methods take pygls's own path."""
+        handler = self.fm.features.get(method_name)
+        if handler is None or _waits(handler) or method_name in self.fm.builtin_features:
+            super()._handle_request(msg_id, method_name, params)
             return
+        self._ctx_msg_id.set(msg_id)
         try:
-            result = handler(*(args or ()))
+            result = handler(params)
         except JsonRpcException as exc:  # dispatch.route turns every failure into one
             self.send_error(msg_id, exc.code, exc.message, exc.data)
             return
         self._send_data({"jsonrpc": "2.0", "id": msg_id, "result": result})
 
     def _send_data(self, data: Any) -> None:
-        """Serialize with orjson (several times faster than json for our messages)."""
         if self.writer is None or not data:
             return
         try:
-            body = orjson.dumps(data, default=self._serialize_message)
-        except TypeError:  # integers beyond 64 bits, say, from a model's tool input
-            body = json.dumps(data, default=self._serialize_message).encode()
+            body = jsonbytes.dumps(data, default=self._serialize_message)
+        except Exception:  # as pygls does: one unwritable message must not stop the caller
+            log.exception("could not serialize a message; dropped it")
+            return
         self.writer.write(body)
 
     def _invalid(self, msg_id: MsgId | None, message: str) -> None:
@@ -138,7 +128,7 @@ class ParleyProtocol(JsonRPCProtocol):
 
     def _handle_notification(self, method_name: str, params: Any) -> None:
         if method_name == CANCEL_REQUEST:
-            if isinstance(params, dict) and isinstance(params.get("id"), str | int):
+            if isinstance(params, dict) and type(params.get("id")) in (str, int):
                 self._handle_cancel_notification(params["id"])
             return
         super()._handle_notification(method_name, params)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import stat
 import threading
 from collections.abc import Callable
 
@@ -15,11 +16,17 @@ async def open_reader(fd: int) -> asyncio.StreamReader:
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=MAX_FRAME_BYTES)
     pipe = os.fdopen(fd, "rb", buffering=0)
-    try:
+    if _pollable(fd):
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), pipe)
-    except ValueError:  # a regular file (e.g. `parley serve < requests`): read it in a thread
+    else:  # e.g. `parley serve < requests` or < /dev/null: blocking reads in a thread
         threading.Thread(target=_pump, args=(loop, reader, pipe), daemon=True).start()
     return reader
+
+
+def _pollable(fd: int) -> bool:
+    """epoll takes pipes, sockets and terminals; it refuses regular files and /dev/null."""
+    mode = os.fstat(fd).st_mode
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or os.isatty(fd)
 
 
 def _pump(loop: asyncio.AbstractEventLoop, reader: asyncio.StreamReader, pipe: object) -> None:
