@@ -134,9 +134,12 @@ async def test_unknown_notifications_are_ignored(server: RawServer) -> None:
     await still_serving(server)
 
 
-async def test_notifications_get_no_answer_even_for_request_methods(server: RawServer) -> None:
+async def test_requests_sent_without_an_id_are_neither_run_nor_answered(
+    server: RawServer,
+) -> None:
     await server.initialize()
     for method, params in (
+        ("session/create", {}),
         ("session/list", {}),
         ("session/get", {"sessionId": "nope"}),
         ("turn/cancel", {"sessionId": 5}),
@@ -147,6 +150,8 @@ async def test_notifications_get_no_answer_even_for_request_methods(server: RawS
     answer = await server.read()  # the very next frame: nothing was sent for the notifications
     assert answer["id"] == "next"
     assert "result" in answer
+    listed = await server.request("list", "session/list", {})
+    assert listed["result"]["sessions"] == []  # the session/create above did not run
 
 
 async def test_integer_ids_of_any_size_are_echoed_exactly(server: RawServer) -> None:

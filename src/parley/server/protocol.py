@@ -127,11 +127,14 @@ class ParleyProtocol(JsonRPCProtocol):
             ) from None
 
     def _handle_notification(self, method_name: str, params: Any) -> None:
+        """$/cancelRequest is the only notification a host sends. Anything else is ignored:
+        unknown ones may come from a newer host, and a request sent without an id (a host bug)
+        must not run unanswered: `session/delete` would delete with nobody told."""
         if method_name == CANCEL_REQUEST:
             if isinstance(params, dict) and type(params.get("id")) in (str, int):
                 self._handle_cancel_notification(params["id"])
-            return
-        super()._handle_notification(method_name, params)
+        elif method_name in self.fm.features:
+            log.warning("ignored %s sent without an id: requests need one", method_name)
 
     def _handle_cancel_notification(self, msg_id: MsgId) -> None:
         turn = self.turn_requests.get(msg_id)
