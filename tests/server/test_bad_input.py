@@ -91,6 +91,7 @@ async def test_unknown_method_gets_method_not_found(server: RawServer) -> None:
         ("session/create", {"cwd": 5}, "/cwd"),
         ("session/create", {"permissionMode": "yolo"}, "/permissionMode"),
         ("session/create", {"sessionId": "../etc"}, "/sessionId"),
+        ("session/create", {"sessionId": "abc\n"}, "/sessionId"),
         ("turn/submit", {"sessionId": "s"}, "/prompt"),
         ("turn/submit", {"sessionId": "s", "prompt": [{"type": "video"}]}, "/prompt/0"),
         ("session/list", {"limit": 0}, "/limit"),

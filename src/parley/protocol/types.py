@@ -62,7 +62,8 @@ PermissionMode: TypeAlias = Literal["ask", "accept-edits", "allow", "deny"]
 ApprovalDecision: TypeAlias = Literal["allow_once", "allow_always", "reject_once", "reject_always"]
 StopReason: TypeAlias = Literal["end_turn", "max_turns", "cancelled", "refusal", "error"]
 ToolKind: TypeAlias = Literal["read", "edit", "execute"]
-SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+# (?!\n): Python's `$` (so jsonschema's) also matches before a final newline; ECMA-262's does not.
+SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}(?!\n)$"
 
 
 # --- shared objects ---------------------------------------------------------------------------

@@ -254,7 +254,7 @@ export interface ServerInfo {
 export interface SessionCreateParams {
   /**
    * Host-chosen id; generated when omitted.
-   * @pattern ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$
+   * @pattern ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}(?!\n)$
    */
   sessionId?: string;
   /** Working directory; tools stay inside it. Default: the server's. */
@@ -305,7 +305,7 @@ export interface SessionForkParams {
    * @minimum 0
    */
   atTurn?: number;
-  /** @pattern ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$ */
+  /** @pattern ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}(?!\n)$ */
   newSessionId?: string;
 }
 
@@ -487,7 +487,7 @@ export interface TurnSubmitParams {
   prompt: string | (TextContent | ImageContent)[];
   /**
    * Host-chosen id; submitting a finished turn's id again returns its stored result.
-   * @pattern ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$
+   * @pattern ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}(?!\n)$
    */
   turnId?: string;
 }
