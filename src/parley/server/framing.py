@@ -65,6 +65,9 @@ class FrameParser:
         self._body: int | None = None  # length of the body being waited for
         self._reset_headers()
 
+    def _oversized(self) -> FrameError:
+        return FrameError(f"frame larger than {self._max} bytes skipped")
+
     def _reset_headers(self) -> None:
         self._length: int | None = None
         self._problem = ""
@@ -91,7 +94,7 @@ class FrameParser:
         """The stream ended: whatever is left is a last line or an incomplete frame."""
         rest, self._buf, self._pos = bytes(self._buf[self._pos :]), bytearray(), 0
         if self._skip_line:
-            return [FrameError(f"frame larger than {self._max} bytes skipped")]
+            return [self._oversized()]
         if self.framing is Framing.NDJSON:
             line = rest.strip()
             return [line] if line else []
@@ -122,7 +125,7 @@ class FrameParser:
             try:
                 line = self._line()
             except _Oversized:
-                frames.append(FrameError(f"frame larger than {self._max} bytes skipped"))
+                frames.append(self._oversized())
                 continue
             if line is None:
                 return
@@ -159,7 +162,7 @@ class FrameParser:
                 try:
                     line = self._line()
                 except _Oversized:
-                    frames.append(FrameError(f"frame larger than {self._max} bytes skipped"))
+                    frames.append(self._oversized())
                     self._reset_headers()
                     continue
                 if line is None:

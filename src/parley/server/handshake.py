@@ -22,7 +22,7 @@ from parley.protocol.codec import unstructure
 from parley.protocol.errors import ParleyError
 from parley.protocol.methods import INITIALIZE
 from parley.protocol.params import parse_params
-from parley.server.framing import Frame, FrameParser, Framing, encode
+from parley.server.framing import READ_CHUNK, Frame, FrameParser, Framing, encode
 from parley.server.lifecycle import Negotiated, negotiate
 
 log = logging.getLogger(__name__)
@@ -30,7 +30,6 @@ log = logging.getLogger(__name__)
 # How long to wait for the host's first bytes. Hosts write agent/initialize right after
 # spawning, long before this point is reached, so this only bounds a host that waits.
 GRACE_S = 0.05
-READ_CHUNK = 1 << 16
 
 
 @attrs.define
@@ -77,7 +76,7 @@ def _first_frames(fd: int, parser: FrameParser) -> list[Frame]:
 def _answer(body: bytes, fd_out: int, framing: Framing, persistent: bool) -> Negotiated | None:
     try:
         message = jsonbytes.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except ValueError:  # UnicodeDecodeError included
         return None
     if not (
         isinstance(message, dict)

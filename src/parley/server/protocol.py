@@ -23,7 +23,8 @@ MsgId = str | int
 
 class ParleyProtocol(JsonRPCProtocol):
     """Adds what pygls leaves out for a non-LSP server: -32700/-32600 answers for broken
-    messages, raw-dict params, cancellation of turns, and a fast path for notifications."""
+    messages, raw-dict params, cancellation of turns, and fast paths: messages routed from the
+    parsed dict, handlers that never wait answered inline, notifications written as dicts."""
 
     _server: Any  # the ParleyServer; pygls types it as its base class
 
@@ -36,7 +37,7 @@ class ParleyProtocol(JsonRPCProtocol):
         """Handle one frame body; every problem gets an answer, nothing raises."""
         try:
             data = jsonbytes.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except ValueError as exc:  # UnicodeDecodeError included
             self.send_error(None, RpcCode.PARSE_ERROR, f"parse error: {exc}")
             return
         self._route(data)

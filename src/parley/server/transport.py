@@ -9,7 +9,7 @@ import stat
 import threading
 from collections.abc import Callable
 
-from parley.server.framing import MAX_FRAME_BYTES, Framing, encode
+from parley.server.framing import MAX_FRAME_BYTES, READ_CHUNK, Framing, encode
 
 
 async def open_reader(fd: int) -> asyncio.StreamReader:
@@ -31,7 +31,7 @@ def _pollable(fd: int) -> bool:
 
 def _pump(loop: asyncio.AbstractEventLoop, reader: asyncio.StreamReader, pipe: object) -> None:
     read = pipe.read  # type: ignore[attr-defined]
-    while chunk := read(1 << 16):
+    while chunk := read(READ_CHUNK):
         loop.call_soon_threadsafe(reader.feed_data, chunk)
     loop.call_soon_threadsafe(reader.feed_eof)
 
