@@ -18,7 +18,7 @@ from pathlib import Path
 
 import orjson
 
-from parley.engine.messages import (
+from parley.core.messages import (
     Message,
     TextBlock,
     ToolResultBlock,

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from parley.cli.main import main
-from parley.engine.messages import TextBlock
+from parley.core.messages import TextBlock
 from parley.providers.base import ModelRequest, TextDelta
 from parley.providers.scripted import ScriptedProvider
 

@@ -24,8 +24,8 @@ from parley.cli.approvals import (
     approvals_for_run,
     terminal_available,
 )
+from parley.core.errors import ParleyError
 from parley.engine.permissions import ALL_DECISIONS, ApprovalQuestion, NoApprovals, ToolCall
-from parley.protocol.errors import ParleyError
 from tests.conftest import ScriptWriter, scripted_env
 
 PARLEY = [sys.executable, "-m", "parley"]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from parley.config import ConfigError, load_settings
-from parley.protocol.errors import ErrorCode
+from parley.core.errors import ErrorCode
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from parley.config import load_settings
+from parley.core.messages import Message, TextBlock, ToolResultBlock, ToolUseBlock, user_text
 from parley.engine.compaction import SUMMARY_PREFIX, SUMMARY_SYSTEM, choose_cut, removed_note
 from parley.engine.engine import Engine
-from parley.engine.messages import Message, TextBlock, ToolResultBlock, ToolUseBlock, user_text
 from parley.engine.permissions import NoApprovals
 from parley.engine.session import Session
 from parley.protocol import types as wire

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from parley.core.messages import Message, TextBlock, ToolResultBlock, ToolUseBlock
 from parley.engine.history import INTERRUPTED, repair
-from parley.engine.messages import Message, TextBlock, ToolResultBlock, ToolUseBlock
 
 
 def test_tool_calls_without_results_get_interrupted_results_before_the_next_prompt() -> None:

@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from parley.core.messages import Message, TextBlock, ToolUseBlock, user_text
 from parley.engine.authorize import Authorizer
-from parley.engine.messages import Message, TextBlock, ToolUseBlock, user_text
 from parley.engine.permissions import NoApprovals
 from parley.engine.profiles import BUILTIN_PROFILES
 from parley.engine.session import Session

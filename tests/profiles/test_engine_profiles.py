@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from parley.config import ConfigError, Settings, load_settings
+from parley.core.errors import ErrorCode, ParleyError
 from parley.engine.engine import Engine
 from parley.protocol import types as wire
-from parley.protocol.errors import ErrorCode, ParleyError
 from parley.store.memory import MemoryStore
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
+from parley.core.errors import ErrorCode
 from parley.protocol import methods
-from parley.protocol.errors import ErrorCode
 from parley.protocol.schemagen import generate, render
 from parley.protocol.version import SCHEMA_VERSION
 

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from parley.config import Settings
-from parley.engine.messages import Message, user_text
+from parley.core.messages import Message, user_text
+from parley.core.tools import ToolSpec
 from parley.providers import registry
-from parley.providers.base import ModelRequest, Provider, StreamEvent, ToolSpec
+from parley.providers.base import ModelRequest, Provider, StreamEvent
 from tests.providers.fake_server import FakeServer
 
 SECRET = "sk-test-5ecret-never-shown"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from parley.engine.messages import (
+from parley.core.messages import (
     Message,
     TextBlock,
     ThinkingBlock,

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from parley.engine.messages import (
+from parley.core.messages import (
     Message,
     TextBlock,
     ThinkingBlock,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from parley.protocol.errors import ErrorCode, ParleyError
+from parley.core.errors import ErrorCode, ParleyError
 from parley.providers.base import Completion, Retrying, StreamEvent, TextDelta
 from tests.providers.conftest import SECRET, request
 from tests.providers.fake_server import Reply

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from parley.engine.messages import (
+from parley.core.messages import (
     ImageBlock,
     Message,
     TextBlock,

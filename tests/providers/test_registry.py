@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from parley.config import ConfigError, Settings, load_settings
-from parley.protocol.errors import ErrorCode, ParleyError
+from parley.core.errors import ErrorCode, ParleyError
 from parley.providers import registry
 
 KEYS = {

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from parley.protocol.errors import ErrorCode, ParleyError
+from parley.core.errors import ErrorCode, ParleyError
 from parley.providers.base import TextDelta
 from parley.providers.retry import Failure, RetryPolicy, retry_after, with_retries
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from parley.core.messages import Message, TextBlock
 from parley.engine.engine import Engine
-from parley.engine.messages import Message, TextBlock
 from parley.engine.permissions import NoApprovals
 from parley.protocol import types as wire
 from parley.store.memory import MemoryStore

@@ -15,8 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from parley.engine.messages import user_text
-from parley.protocol.errors import ParleyError
+from parley.core.errors import ParleyError
+from parley.core.messages import user_text
 from parley.store.sqlite import SqliteStore
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from parley.engine.messages import user_text
-from parley.protocol.errors import ErrorCode
+from parley.core.errors import ErrorCode
+from parley.core.messages import user_text
 from parley.store.errors import StoreError
 from parley.store.migrations import SCHEMA_VERSION
 from parley.store.sqlite import SqliteStore, open_store

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from parley.engine.messages import (
+from parley.core.errors import ErrorCode, ParleyError
+from parley.core.messages import (
     ImageBlock,
     Message,
     TextBlock,
@@ -13,10 +14,9 @@ from parley.engine.messages import (
     ToolUseBlock,
     user_text,
 )
-from parley.protocol.errors import ErrorCode, ParleyError
+from parley.core.usage import Usage
 from parley.store.base import Store
 from parley.store.records import StoredMessage
-from parley.usage import Usage
 from tests.store.store_fixtures import record
 
 

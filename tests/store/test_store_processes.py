@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from parley.protocol.errors import ErrorCode, ParleyError
+from parley.core.errors import ErrorCode, ParleyError
 from parley.store.interrupted import SERVER_STOPPED
 from parley.store.sqlite import SqliteStore
 from tests.store.store_fixtures import record

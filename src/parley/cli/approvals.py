@@ -17,6 +17,7 @@ import threading
 
 import attrs
 
+from parley.core.errors import ErrorCode, ParleyError
 from parley.engine.permissions import (
     ApprovalPort,
     ApprovalQuestion,
@@ -24,7 +25,6 @@ from parley.engine.permissions import (
     NoApprovals,
     ToolCall,
 )
-from parley.protocol.errors import ErrorCode, ParleyError
 
 TTY = "/dev/tty"
 _ANSWERS: dict[str, Decision] = {

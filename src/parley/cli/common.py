@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from parley.config import Settings, load_settings
-from parley.protocol.errors import ParleyError
+from parley.core.errors import ParleyError
 
 if TYPE_CHECKING:  # the store is imported when it is opened, not at start-up
     from parley.store.base import Store

@@ -15,7 +15,7 @@ from parley.cli.common import add_settings_flags, fail, settings_from
 from parley.config import Settings, paths
 from parley.config.secrets import masked
 from parley.config.settings import ENV_VARS
-from parley.protocol.errors import ParleyError
+from parley.core.errors import ParleyError
 
 EXIT_OK, EXIT_USAGE = 0, 2
 _NESTED = ("providers", "prices")

@@ -17,8 +17,8 @@ import attrs
 
 from parley.config import Settings
 from parley.config import paths as config_paths
-from parley.engine.messages import user_text
-from parley.protocol.errors import ParleyError
+from parley.core.errors import ParleyError
+from parley.core.messages import user_text
 from parley.providers import registry
 from parley.providers.base import Completion, ModelRequest, ProviderConfig
 

@@ -92,7 +92,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _doctor(args: argparse.Namespace) -> int:
     from parley.cli.common import fail, settings_from
     from parley.cli.doctor import doctor
-    from parley.protocol.errors import ParleyError
+    from parley.core.errors import ParleyError
 
     try:
         settings = settings_from(args)

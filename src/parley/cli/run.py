@@ -16,10 +16,10 @@ from typing import Any
 
 from parley.cli.approvals import RunApprovals, approvals_for_run, terminal_available
 from parley.cli.common import fail, open_store, settings_from, setup_logging
+from parley.core.errors import ErrorCode, ParleyError
 from parley.engine.engine import Engine
 from parley.protocol import types as wire
 from parley.protocol.codec import unstructure
-from parley.protocol.errors import ErrorCode, ParleyError
 from parley.protocol.version import PROTOCOL_VERSION
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_DENIED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from parley.cli.common import fail, open_store, settings_from, setup_logging
-from parley.protocol.errors import ParleyError
+from parley.core.errors import ParleyError
 
 
 def serve(args: argparse.Namespace) -> int:

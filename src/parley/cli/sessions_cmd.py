@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from parley.cli.common import fail, open_store
 from parley.config import Settings, load_settings
-from parley.protocol.errors import ErrorCode, ParleyError
+from parley.core.errors import ErrorCode, ParleyError
 
 if TYPE_CHECKING:  # the engine is imported when a command runs, not when `parley` starts
     from parley.engine.engine import Engine

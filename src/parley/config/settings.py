@@ -17,7 +17,7 @@ import attrs
 
 from parley.config import paths
 from parley.config.secrets import is_secret
-from parley.protocol.errors import ErrorCode, ParleyError
+from parley.core.errors import ErrorCode, ParleyError
 
 PERMISSION_MODES = ("ask", "accept-edits", "allow", "deny")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")

@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import Sequence
 
+from parley.core.errors import ErrorCode
 from parley.engine.permissions import (
     ALL_DECISIONS,
     Action,
@@ -19,7 +20,6 @@ from parley.engine.permissions import (
 from parley.engine.rules import Rule, first_match
 from parley.engine.session import Session
 from parley.protocol import types as wire
-from parley.protocol.errors import ErrorCode
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,9 @@ from collections.abc import Callable, Sequence
 
 import attrs
 
-from parley.engine.estimate import CHARS_PER_TOKEN, message_chars, request_overhead_chars
-from parley.engine.messages import (
+from parley.core.errors import ErrorCode, ParleyError
+from parley.core.estimate import CHARS_PER_TOKEN, message_chars, request_overhead_chars
+from parley.core.messages import (
     ImageBlock,
     Message,
     TextBlock,
@@ -33,7 +34,6 @@ from parley.engine.messages import (
 )
 from parley.engine.session import Session
 from parley.protocol import types as wire
-from parley.protocol.errors import ErrorCode, ParleyError
 from parley.providers.base import Completion, ModelRequest, Usage
 from parley.store.records import StoredMessage
 

@@ -12,18 +12,18 @@ from typing import Any
 import attrs
 
 from parley.config import Settings
+from parley.core.errors import ErrorCode, ParleyError
+from parley.core.ids import new_id
+from parley.core.messages import ImageBlock, Message, TextBlock, message_to_dict
 from parley.engine.authorize import Authorizer
-from parley.engine.messages import ImageBlock, Message, TextBlock, message_to_dict
 from parley.engine.permissions import ApprovalPort, NoApprovals
 from parley.engine.profile_files import load_profiles
 from parley.engine.profiles import Profile
 from parley.engine.rules import Rule, parse_rules
 from parley.engine.session import Listener, RunningTurn, Session
 from parley.engine.turn import run_turn
-from parley.ids import new_id
 from parley.protocol import types as wire
 from parley.protocol.codec import structure, unstructure
-from parley.protocol.errors import ErrorCode, ParleyError
 from parley.providers import registry
 from parley.providers.base import Provider
 from parley.store.base import Store
@@ -53,7 +53,7 @@ def session_info(
         tags=list(record.tags),
         turn_count=record.turn_count,
         last_seq=record.last_seq,
-        usage=record.totals.to_wire(),
+        usage=wire.usage_of(record.totals),
         running_turn_id=session.running.turn_id if session and session.running else None,
         forked_from=record.forked_from,
         additional_directories=list(record.additional_directories),

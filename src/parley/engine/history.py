@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from parley.engine.messages import Block, Message, ToolResultBlock, ToolUseBlock
+from parley.core.messages import Block, Message, ToolResultBlock, ToolUseBlock
 
 INTERRUPTED = "The tool call was interrupted before it finished; it did not complete."
 

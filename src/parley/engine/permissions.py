@@ -7,7 +7,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from parley.protocol.errors import ErrorCode
+from parley.core.errors import ErrorCode
 
 Decision: TypeAlias = Literal["allow_once", "allow_always", "reject_once", "reject_always"]
 Action: TypeAlias = Literal["allow", "deny", "ask"]

@@ -18,9 +18,9 @@ from typing import Any
 import attrs
 
 from parley.config import ConfigError
+from parley.core.globs import glob_match
 from parley.engine.permissions import Action
 from parley.engine.shell_commands import command_pieces, simple_commands
-from parley.globs import glob_match
 from parley.tools.paths import resolve_path
 
 _ACTIONS = ("allow", "deny", "ask")

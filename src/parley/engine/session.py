@@ -9,7 +9,7 @@ from typing import Any
 
 import attrs
 
-from parley.engine.messages import Message
+from parley.core.messages import Message
 from parley.engine.profiles import Profile
 from parley.engine.system_prompt import system_prompt
 from parley.protocol import types as wire

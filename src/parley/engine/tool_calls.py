@@ -8,12 +8,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from parley.core.errors import ErrorCode
+from parley.core.messages import ToolResultBlock, ToolUseBlock
 from parley.engine.history import INTERRUPTED
-from parley.engine.messages import ToolResultBlock, ToolUseBlock
 from parley.engine.permissions import ToolCall, Verdict
 from parley.engine.session import Session
 from parley.protocol import types as wire
-from parley.protocol.errors import ErrorCode
 from parley.tools.base import Tool, ToolError, ToolOutput
 
 log = logging.getLogger(__name__)

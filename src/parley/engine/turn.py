@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from parley.core.errors import ErrorCode, ParleyError
+from parley.core.messages import Message, TextBlock
 from parley.engine.compaction import compact_if_needed
 from parley.engine.history import repair
-from parley.engine.messages import Message, TextBlock
 from parley.engine.session import Session
 from parley.engine.tool_calls import Authorizer, run_tool_call
 from parley.protocol import types as wire
-from parley.protocol.errors import ErrorCode, ParleyError
 from parley.providers import base as model
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class _Turn:
             turn_id=self.turn_id,
             reply="".join(self.reply),
             stop_reason=stop,
-            usage=self.usage.to_wire(),
+            usage=wire.usage_of(self.usage),
             error=wire.ErrorInfo(error.code, error.message, error.recoverable) if error else None,
         )
 

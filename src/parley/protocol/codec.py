@@ -11,8 +11,8 @@ import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from parley.core.naming import camel
 from parley.protocol import types as t
-from parley.protocol.naming import camel
 
 T = TypeVar("T")
 

@@ -1,34 +1,10 @@
-"""Error codes on the wire and the exception that carries them."""
+"""JSON-RPC numeric error codes, and the one each engine error travels with."""
 
 from __future__ import annotations
 
 import enum
-from typing import Any
 
-
-class ErrorCode(enum.StrEnum):
-    """Stable string codes carried in `error.data.code` and in `error` notifications."""
-
-    NOT_INITIALIZED = "not_initialized"
-    PROTOCOL_VERSION_MISMATCH = "protocol_version_mismatch"
-    INVALID_PARAMS = "invalid_params"
-    SESSION_NOT_FOUND = "session_not_found"
-    SESSION_BUSY = "session_busy"
-    SESSION_EXISTS = "session_exists"
-    TURN_NOT_FOUND = "turn_not_found"
-    PROFILE_NOT_FOUND = "profile_not_found"
-    CONFIG_INVALID = "config_invalid"
-    PROVIDER_NOT_CONFIGURED = "provider_not_configured"
-    PROVIDER_AUTH_FAILED = "provider_auth_failed"
-    PROVIDER_ERROR = "provider_error"
-    RATE_LIMITED = "rate_limited"
-    CONTEXT_WINDOW_EXCEEDED = "context_window_exceeded"
-    TOOL_FAILED = "tool_failed"
-    APPROVAL_DENIED = "approval_denied"
-    APPROVAL_TIMEOUT = "approval_timeout"
-    CANCELLED = "cancelled"
-    SHUTTING_DOWN = "shutting_down"
-    INTERNAL = "internal"
+from parley.core.errors import ErrorCode, ParleyError
 
 
 class RpcCode(enum.IntEnum):
@@ -44,7 +20,6 @@ class RpcCode(enum.IntEnum):
     REQUEST_CANCELLED = -32800
 
 
-# The numeric code each string code travels with in a JSON-RPC error response.
 _RPC_CODE: dict[ErrorCode, RpcCode] = {
     ErrorCode.NOT_INITIALIZED: RpcCode.SERVER_NOT_INITIALIZED,
     ErrorCode.INVALID_PARAMS: RpcCode.INVALID_PARAMS,
@@ -53,29 +28,6 @@ _RPC_CODE: dict[ErrorCode, RpcCode] = {
 }
 
 
-class ParleyError(Exception):
-    """An error with a stable code; front doors translate it, never its traceback."""
-
-    def __init__(
-        self,
-        code: ErrorCode,
-        message: str,
-        *,
-        data: dict[str, Any] | None = None,
-        recoverable: bool = False,
-    ) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.data = data or {}
-        self.recoverable = recoverable
-
-    @property
-    def rpc_code(self) -> int:
-        return int(_RPC_CODE.get(self.code, RpcCode.REQUEST_FAILED))
-
-    def wire_data(self) -> dict[str, Any]:
-        return {"code": self.code.value, **self.data}
-
-    def __repr__(self) -> str:
-        return f"ParleyError({self.code.value!r}, {self.message!r})"
+def rpc_code(exc: ParleyError) -> int:
+    """The numeric code a JSON-RPC error response carries for `exc`."""
+    return int(_RPC_CODE.get(exc.code, RpcCode.REQUEST_FAILED))

@@ -8,8 +8,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from parley.core.errors import ErrorCode, ParleyError
 from parley.protocol.codec import structure
-from parley.protocol.errors import ErrorCode, ParleyError
 from parley.protocol.methods import REQUESTS_BY_NAME
 from parley.protocol.schemagen import file_stem, schema_for
 from parley.protocol.validation import SchemaValidator, check, validator_for

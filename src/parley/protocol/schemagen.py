@@ -16,10 +16,10 @@ from typing import Any
 
 import attrs
 
+from parley.core.errors import ErrorCode
+from parley.core.naming import camel
 from parley.protocol import methods
 from parley.protocol import types as wire
-from parley.protocol.errors import ErrorCode
-from parley.protocol.naming import camel
 from parley.protocol.version import PROTOCOL_VERSION, SCHEMA_VERSION
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"

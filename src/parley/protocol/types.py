@@ -12,7 +12,8 @@ from typing import Any, ClassVar, Literal, TypeAlias, TypeVar, dataclass_transfo
 
 import attrs
 
-from parley.protocol.errors import ErrorCode
+from parley.core.errors import ErrorCode
+from parley.core.usage import UsageLike
 
 
 def doc(text: str, **schema: Any) -> dict[str, Any]:
@@ -148,6 +149,17 @@ class Usage:
     cache_write_tokens: int = 0
     cost_usd: float | None = attrs.field(
         default=None, metadata=doc("Omitted when the model's price is unknown.")
+    )
+
+
+def usage_of(totals: UsageLike) -> Usage:
+    """The wire view of usage counted anywhere (a turn, a session's totals)."""
+    return Usage(
+        totals.input_tokens,
+        totals.output_tokens,
+        totals.cache_read_tokens or 0,
+        totals.cache_write_tokens or 0,
+        totals.cost_usd,
     )
 
 

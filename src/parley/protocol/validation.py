@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from parley.protocol.errors import ErrorCode, ParleyError
+from parley.core.errors import ErrorCode, ParleyError
 from parley.protocol.schema_check import Predicate, Unsupported, compile_schema
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from typing import Any
 import anthropic
 
 from parley.config import ConfigError, Settings
-from parley.engine.messages import (
+from parley.core.messages import (
     Block,
     ImageBlock,
     Message,

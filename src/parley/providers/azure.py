@@ -10,7 +10,7 @@ from __future__ import annotations
 import openai
 
 from parley.config import Settings
-from parley.protocol.errors import ErrorCode, ParleyError
+from parley.core.errors import ErrorCode, ParleyError
 from parley.providers import registry, sdk
 from parley.providers.base import Provider, ProviderConfig
 from parley.providers.openai_chat import ChatCompletionsProvider

@@ -8,21 +8,13 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from parley.engine.messages import Message
-from parley.usage import Usage as Usage  # part of the provider interface
+from parley.core.messages import Message
+from parley.core.tools import ToolSpec as ToolSpec  # part of the provider interface
+from parley.core.usage import Usage as Usage  # part of the provider interface
 
 ModelStopReason: TypeAlias = Literal[
     "end_turn", "tool_use", "max_tokens", "refusal", "stop_sequence", "pause_turn"
 ]
-
-
-@attrs.frozen
-class ToolSpec:
-    """A tool as the model sees it."""
-
-    name: str
-    description: str
-    input_schema: dict[str, Any]
 
 
 @attrs.frozen

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 import attrs
 
-from parley.protocol.errors import ErrorCode, ParleyError
+from parley.core.errors import ErrorCode, ParleyError
 from parley.providers.retry import Failure, retry_after
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ from typing import Any
 import openai
 from openai.lib.streaming.chat import ChatCompletionStreamState
 
-from parley.engine.messages import (
+from parley.core.messages import (
     Block,
     ImageBlock,
     Message,

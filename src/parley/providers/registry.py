@@ -9,8 +9,8 @@ from typing import Any
 import attrs
 
 from parley.config import ConfigError, Settings
+from parley.core.errors import ErrorCode, ParleyError
 from parley.protocol import types as wire
-from parley.protocol.errors import ErrorCode, ParleyError
 from parley.providers.base import Provider, ProviderConfig
 from parley.providers.pricing import parse_overrides
 

@@ -15,7 +15,7 @@ from contextlib import aclosing
 
 import attrs
 
-from parley.protocol.errors import ParleyError
+from parley.core.errors import ParleyError
 from parley.providers.base import Retrying, StreamEvent, TextDelta, ThinkingDelta
 
 

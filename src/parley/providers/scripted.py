@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from parley.config import Settings
-from parley.engine.estimate import message_chars, request_overhead_chars, tokens
-from parley.engine.messages import Block, Message, TextBlock, ThinkingBlock, ToolUseBlock
-from parley.protocol.errors import ErrorCode, ParleyError
+from parley.core.errors import ErrorCode, ParleyError
+from parley.core.estimate import message_chars, request_overhead_chars, tokens
+from parley.core.messages import Block, Message, TextBlock, ThinkingBlock, ToolUseBlock
 from parley.providers.base import (
     Completion,
     ModelRequest,

@@ -13,8 +13,9 @@ from typing import Any
 
 from pygls.exceptions import JsonRpcException
 
+from parley.core.errors import ErrorCode, ParleyError
 from parley.protocol.codec import unstructure
-from parley.protocol.errors import ErrorCode, ParleyError, RpcCode
+from parley.protocol.errors import RpcCode, rpc_code
 from parley.protocol.methods import INITIALIZE
 from parley.protocol.params import parse_params
 from parley.protocol.schemagen import file_stem
@@ -26,7 +27,7 @@ Handler = Callable[[Any], Any] | Callable[[Any], Awaitable[Any]]
 
 
 def wire_error(exc: ParleyError) -> JsonRpcException:
-    return JsonRpcException(exc.message, exc.rpc_code, exc.wire_data())
+    return JsonRpcException(exc.message, rpc_code(exc), exc.wire_data())
 
 
 def _translate(method: str, exc: Exception) -> JsonRpcException:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from parley.ids import new_id
+from parley.core.errors import ErrorCode, ParleyError
+from parley.core.ids import new_id
 from parley.protocol import methods as m
 from parley.protocol import types as wire
-from parley.protocol.errors import ErrorCode, ParleyError
 
 if TYPE_CHECKING:
     from parley.server.app import ParleyServer

@@ -17,9 +17,9 @@ import time
 
 import attrs
 
+from parley.core.errors import ParleyError
 from parley.protocol import jsonbytes
 from parley.protocol.codec import unstructure
-from parley.protocol.errors import ParleyError
 from parley.protocol.methods import INITIALIZE
 from parley.protocol.params import parse_params
 from parley.server.framing import READ_CHUNK, Frame, FrameParser, Framing, encode

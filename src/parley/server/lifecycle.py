@@ -6,9 +6,9 @@ import attrs
 
 from parley import __version__
 from parley.config.settings import PERMISSION_MODES
+from parley.core.errors import ErrorCode, ParleyError
 from parley.engine.permissions import ALL_DECISIONS, Decision
 from parley.protocol import types as wire
-from parley.protocol.errors import ErrorCode, ParleyError
 from parley.protocol.methods import NOTIFICATION_NAMES
 from parley.protocol.version import PROTOCOL_VERSION, SCHEMA_VERSION, SUPPORTED_PROTOCOL_VERSIONS
 

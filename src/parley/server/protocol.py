@@ -13,8 +13,9 @@ from lsprotocol.types import ResponseError  # pygls_core's stand-in once install
 from pygls.exceptions import JsonRpcException, JsonRpcMethodNotFound
 from pygls.protocol.json_rpc import JsonRPCProtocol
 
+from parley.core.errors import ErrorCode
 from parley.protocol import jsonbytes
-from parley.protocol.errors import ErrorCode, RpcCode
+from parley.protocol.errors import RpcCode
 from parley.protocol.methods import CANCEL_REQUEST
 
 log = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import abc
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from parley.engine.messages import Message
+from parley.core.messages import Message
 from parley.store.records import SessionRecord, StoredEvent, StoredMessage, TurnRecord, TurnStatus
 
 

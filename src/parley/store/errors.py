@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from parley.protocol.errors import ErrorCode, ParleyError
+from parley.core.errors import ErrorCode, ParleyError
 
 
 class StoreError(ParleyError):

@@ -12,11 +12,11 @@ from typing import Any
 
 import attrs
 
+from parley.core.errors import ErrorCode
+from parley.core.usage import Usage
 from parley.protocol import types as wire
 from parley.protocol.codec import structure, unstructure
-from parley.protocol.errors import ErrorCode
 from parley.store.records import StoredEvent, TurnStatus
-from parley.usage import Usage
 
 SERVER_STOPPED = (
     "the server stopped during this turn (it was killed or crashed); "
@@ -43,7 +43,7 @@ def close_interrupted(session_id: str, turn_id: str, events: Iterable[StoredEven
             usage.add(structure(event.params, wire.UsageReport))
         elif event.method in (wire.ResultFinal.method, wire.TurnError.method):
             final = event
-    totals = usage.to_wire()
+    totals = wire.usage_of(usage)
     if final is None:
         error = wire.TurnError(ErrorCode.INTERNAL, SERVER_STOPPED, recoverable=True)
         result = wire.TurnResult(

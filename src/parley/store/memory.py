@@ -8,7 +8,8 @@ from typing import Any
 
 import attrs
 
-from parley.engine.messages import Message
+from parley.core.messages import Message
+from parley.core.usage import Usage
 from parley.store.base import Store
 from parley.store.errors import session_busy, session_exists, session_not_found, turn_exists
 from parley.store.fork import fork_point, rehome
@@ -21,7 +22,6 @@ from parley.store.records import (
     TurnStatus,
     utc_now,
 )
-from parley.usage import Usage
 
 
 class MemoryStore(Store):

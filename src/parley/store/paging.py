@@ -10,7 +10,7 @@ import base64
 import binascii
 import json
 
-from parley.protocol.errors import ErrorCode, ParleyError
+from parley.core.errors import ErrorCode, ParleyError
 
 
 def encode_cursor(created_at: str, session_id: str) -> str:

@@ -7,8 +7,8 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from parley.engine.messages import Message
-from parley.usage import Usage
+from parley.core.messages import Message
+from parley.core.usage import Usage
 
 TurnStatus: TypeAlias = Literal["running", "completed", "interrupted"]
 

@@ -19,7 +19,8 @@ from typing import Any
 
 import orjson
 
-from parley.engine.messages import Message, message_from_dict, message_to_dict
+from parley.core.messages import Message, message_from_dict, message_to_dict
+from parley.core.usage import Usage
 from parley.store import owner
 from parley.store.base import Store
 from parley.store.errors import (
@@ -41,7 +42,6 @@ from parley.store.records import (
     TurnStatus,
     utc_now,
 )
-from parley.usage import Usage
 
 log = logging.getLogger(__name__)
 

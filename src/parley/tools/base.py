@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal, TypeAlias
 
 import attrs
 
-from parley.providers.base import ToolSpec
+from parley.core.tools import ToolSpec
 
 # What a tool does decides how the permission layer treats it: reads are allowed in `ask`,
 # edits are allowed in `accept-edits`, commands only in `allow` (or by rule / the host's answer).

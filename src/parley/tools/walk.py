@@ -6,7 +6,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from parley.globs import compile_glob
+from parley.core.globs import compile_glob
 
 SKIPPED_DIRS = frozenset(
     {

@@ -6,8 +6,6 @@ from typing import Protocol
 
 import attrs
 
-from parley.protocol import types as wire
-
 
 class UsageLike(Protocol):
     """Anything that reports usage: a model response, a `usage` notification, a turn result."""
@@ -44,12 +42,3 @@ class Usage:
         self.cache_write_tokens += other.cache_write_tokens or 0
         if other.cost_usd is not None:
             self.cost_usd = (self.cost_usd or 0.0) + other.cost_usd
-
-    def to_wire(self) -> wire.Usage:
-        return wire.Usage(
-            self.input_tokens,
-            self.output_tokens,
-            self.cache_read_tokens,
-            self.cache_write_tokens,
-            self.cost_usd,
-        )

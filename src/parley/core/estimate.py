@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from parley.engine.messages import (
+from parley.core.messages import (
     Block,
     Message,
     TextBlock,
@@ -15,7 +15,7 @@ from parley.engine.messages import (
     ToolResultBlock,
     ToolUseBlock,
 )
-from parley.providers.base import ToolSpec
+from parley.core.tools import ToolSpec
 
 CHARS_PER_TOKEN = 4
 IMAGE_TOKENS = 1_600  # about what providers charge for a screen-sized image

@@ -6,7 +6,7 @@ from typing import Any, Literal, TypeAlias
 
 import attrs
 
-from parley.protocol.naming import camel
+from parley.core.naming import camel
 
 
 @attrs.frozen

@@ -1,0 +1,55 @@
+"""The engine's error codes and the exception that carries them; doors map them to their wire."""
+
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+
+class ErrorCode(enum.StrEnum):
+    """Stable string codes carried in `error.data.code` and in `error` notifications."""
+
+    NOT_INITIALIZED = "not_initialized"
+    PROTOCOL_VERSION_MISMATCH = "protocol_version_mismatch"
+    INVALID_PARAMS = "invalid_params"
+    SESSION_NOT_FOUND = "session_not_found"
+    SESSION_BUSY = "session_busy"
+    SESSION_EXISTS = "session_exists"
+    TURN_NOT_FOUND = "turn_not_found"
+    PROFILE_NOT_FOUND = "profile_not_found"
+    CONFIG_INVALID = "config_invalid"
+    PROVIDER_NOT_CONFIGURED = "provider_not_configured"
+    PROVIDER_AUTH_FAILED = "provider_auth_failed"
+    PROVIDER_ERROR = "provider_error"
+    RATE_LIMITED = "rate_limited"
+    CONTEXT_WINDOW_EXCEEDED = "context_window_exceeded"
+    TOOL_FAILED = "tool_failed"
+    APPROVAL_DENIED = "approval_denied"
+    APPROVAL_TIMEOUT = "approval_timeout"
+    CANCELLED = "cancelled"
+    SHUTTING_DOWN = "shutting_down"
+    INTERNAL = "internal"
+
+
+class ParleyError(Exception):
+    """An error with a stable code; front doors translate it, never its traceback."""
+
+    def __init__(
+        self,
+        code: ErrorCode,
+        message: str,
+        *,
+        data: dict[str, Any] | None = None,
+        recoverable: bool = False,
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.data = data or {}
+        self.recoverable = recoverable
+
+    def wire_data(self) -> dict[str, Any]:
+        return {"code": self.code.value, **self.data}
+
+    def __repr__(self) -> str:
+        return f"ParleyError({self.code.value!r}, {self.message!r})"
