@@ -14,18 +14,20 @@ import termios
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from parley.cli.approvals import (
     AnswerYes,
-    TerminalApprovals,
+    TerminalAnswers,
     Unanswerable,
     approvals_for_run,
     terminal_available,
 )
 from parley.core.errors import ParleyError
 from parley.engine.permissions import ALL_DECISIONS, ApprovalQuestion, NoApprovals, ToolCall
+from parley.protocol.codec import unstructure
 from tests.conftest import ScriptWriter, scripted_env
 
 PARLEY = [sys.executable, "-m", "parley"]
@@ -53,11 +55,13 @@ def read_until(fd: int, marker: bytes, timeout: float = 10.0) -> bytes:
     return seen
 
 
-def question(name: str = "bash", **display: object) -> ApprovalQuestion:
+def question(name: str = "bash", **display: object) -> dict[str, Any]:
+    """An `approval/request`'s params, as the terminal gets them."""
     call = ToolCall("call_1", name, {"command": "git push"}, "execute", dict(display) or None)
-    return ApprovalQuestion(
+    asked = ApprovalQuestion(
         "ses_1", "turn_1", "appr_1", call, ALL_DECISIONS, 60.0, f"{name} needs approval (mode)"
     )
+    return unstructure(asked.request())
 
 
 @pytest.mark.parametrize(
@@ -75,7 +79,7 @@ async def test_the_terminal_prompt_maps_keys_to_decisions(
     pty: tuple[int, str], typed: bytes, decision: str
 ) -> None:
     master, path = pty
-    asking = asyncio.create_task(TerminalApprovals(path).ask(question(command="git push")))
+    asking = asyncio.create_task(TerminalAnswers(path)(question(command="git push")))
 
     await asyncio.to_thread(read_until, master, b"in this session: ")
     os.write(master, typed)
@@ -85,14 +89,14 @@ async def test_the_terminal_prompt_maps_keys_to_decisions(
 
 async def test_the_terminal_prompt_shows_the_command_or_the_diff(pty: tuple[int, str]) -> None:
     master, path = pty
-    approvals = TerminalApprovals(path)
-    asking = asyncio.create_task(approvals.ask(question(command="git push origin main")))
+    approvals = TerminalAnswers(path)
+    asking = asyncio.create_task(approvals(question(command="git push origin main")))
     shown = await asyncio.to_thread(read_until, master, b"in this session: ")
     os.write(master, b"n\n")
     await asking
 
     diff = "--- a/a.txt\n+++ b/a.txt\n@@ -1 +1 @@\n-old\n+new\n"
-    asking = asyncio.create_task(approvals.ask(question("edit_file", path="a.txt", diff=diff)))
+    asking = asyncio.create_task(approvals(question("edit_file", path="a.txt", diff=diff)))
     shown_edit = await asyncio.to_thread(read_until, master, b"in this session: ")
     os.write(master, b"n\n")
     await asking
@@ -106,7 +110,7 @@ async def test_the_terminal_prompt_shows_the_command_or_the_diff(pty: tuple[int,
 
 async def test_an_unclear_answer_is_asked_again(pty: tuple[int, str]) -> None:
     master, path = pty
-    asking = asyncio.create_task(TerminalApprovals(path).ask(question(command="ls")))
+    asking = asyncio.create_task(TerminalAnswers(path)(question(command="ls")))
     await asyncio.to_thread(read_until, master, b"in this session: ")
 
     os.write(master, b"maybe\n")
@@ -118,7 +122,7 @@ async def test_an_unclear_answer_is_asked_again(pty: tuple[int, str]) -> None:
 
 async def test_a_prompt_nobody_answers_can_be_cancelled(pty: tuple[int, str]) -> None:
     master, path = pty
-    asking = asyncio.create_task(TerminalApprovals(path).ask(question(command="ls")))
+    asking = asyncio.create_task(TerminalAnswers(path)(question(command="ls")))
     await asyncio.to_thread(read_until, master, b"in this session: ")
 
     asking.cancel()
@@ -134,10 +138,10 @@ def test_run_flags_choose_the_mode_and_who_answers() -> None:
     tty = approvals_for_run(yes=False, no=False, interactive=True)
     headless = approvals_for_run(yes=False, no=False, interactive=False)
 
-    assert (yes.permission_mode, type(yes.port)) == ("allow", AnswerYes)
-    assert (no.permission_mode, type(no.port)) == ("deny", NoApprovals)
-    assert (tty.permission_mode, type(tty.port)) == (None, TerminalApprovals)
-    assert (headless.permission_mode, type(headless.port)) == (None, Unanswerable)
+    assert (yes.permission_mode, type(yes.approver)) == ("allow", AnswerYes)
+    assert (no.permission_mode, type(no.approver)) == ("deny", NoApprovals)
+    assert (tty.permission_mode, type(tty.approver)) == (None, TerminalAnswers)
+    assert (headless.permission_mode, type(headless.approver)) == (None, Unanswerable)
     with pytest.raises(ParleyError, match="-y and -n contradict each other"):
         approvals_for_run(yes=True, no=True, interactive=False)
 

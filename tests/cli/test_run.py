@@ -178,3 +178,122 @@ def test_doctor_is_happy_with_a_configured_provider_and_never_prints_the_key(
     )
     assert done.returncode == 0, done.stdout
     assert "SECRET" not in done.stdout + done.stderr
+
+
+# --- what a pipe gets --------------------------------------------------------------------------
+
+EDIT_THEN_REPLY = (
+    [
+        {"type": "thinking", "text": "Read first."},
+        {"type": "tool_call", "name": "read_file", "input": {"path": "README.md"}},
+        {
+            "type": "tool_call",
+            "name": "edit_file",
+            "input": {"path": "README.md", "edits": [{"old_string": "hello", "new_string": "bye"}]},
+        },
+    ],
+    [{"type": "text", "text": "Changed it."}],
+)
+
+
+def test_piped_the_work_goes_to_stderr_as_plain_lines_and_the_reply_to_stdout(
+    isolated_env: dict[str, str], write_script: ScriptWriter, workspace: Path
+) -> None:
+    done = run(
+        ["run", "-y", "edit"], scripted_env(isolated_env, write_script(*EDIT_THEN_REPLY)), workspace
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "Changed it.\n"
+    lines = done.stderr.splitlines()
+    assert lines[:5] == [
+        "thinking: Read first.",
+        "-> read_file README.md",
+        "   ok: 2 lines",
+        "-> edit_file README.md",
+        "   ok: changed, +1 -1",
+    ]
+    assert "     -hello world" in lines
+    assert "     +bye world" in lines
+    assert "\x1b" not in done.stderr  # no colour, no cursor movement in a pipe
+    session = json.loads(run(["sessions", "list", "--json"], isolated_env, workspace).stdout)
+    footer = lines[-1]
+    assert footer.endswith(f"session {session['sessions'][0]['sessionId']}")
+    assert " in · " in footer
+
+
+def test_quiet_prints_the_reply_alone(
+    isolated_env: dict[str, str], write_script: ScriptWriter, workspace: Path
+) -> None:
+    env = scripted_env(isolated_env, write_script(*EDIT_THEN_REPLY))
+
+    done = run(["run", "-q", "-y", "edit"], env, workspace)
+
+    assert (done.returncode, done.stdout, done.stderr) == (0, "Changed it.\n", "")
+
+
+def test_a_refused_write_is_shown_with_its_reason(
+    isolated_env: dict[str, str], write_script: ScriptWriter, workspace: Path
+) -> None:
+    env = scripted_env(isolated_env, write_script(*EDIT_THEN_REPLY))
+
+    done = run(["run", "-n", "edit"], env, workspace)
+
+    assert done.returncode == 0
+    assert "   refused: edit_file is not allowed (permission mode 'deny')" in done.stderr
+
+
+def test_piping_into_head_ends_quietly(
+    isolated_env: dict[str, str], write_script: ScriptWriter, workspace: Path
+) -> None:
+    long = "".join(f"line {i}\n" for i in range(50_000))
+    env = scripted_env(isolated_env, write_script([{"type": "text", "text": long}]))
+    parley = " ".join(PARLEY)
+    for command in (f"{parley} run x | head -1", f"{parley} sessions list | head -1"):
+        done = subprocess.run(
+            ["bash", "-o", "pipefail", "-c", command],
+            env=env,
+            cwd=workspace,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.stdout.count("\n") == 1, command
+        assert "Traceback" not in done.stderr, done.stderr
+        assert "BrokenPipeError" not in done.stderr, done.stderr
+
+
+def test_version_flag(isolated_env: dict[str, str], workspace: Path) -> None:
+    done = run(["--version"], isolated_env, workspace)
+
+    assert (done.returncode, done.stdout) == (0, "parley 0.1.0 (protocol 1, schema 1.1.0)\n")
+
+
+def test_every_documented_log_level_is_accepted(
+    isolated_env: dict[str, str], write_script: ScriptWriter, workspace: Path
+) -> None:
+    from parley.config.settings import LOG_LEVELS
+
+    docs = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
+    row = next(line for line in docs.splitlines() if line.startswith("| `log_level`"))
+    documented = row.split("|")[2].replace("`", "").replace(" ", "").split(",")
+    env = scripted_env(isolated_env, write_script([{"type": "text", "text": "ok"}]))
+
+    assert documented == list(LOG_LEVELS)
+    for level in documented:
+        done = run(["run", "-q", "--ephemeral", "--log-level", level, "x"], env, workspace)
+        assert done.returncode == 0, (level, done.stderr)
+
+
+def test_doctor_lists_every_way_to_start_including_offline_ones(
+    isolated_env: dict[str, str], workspace: Path
+) -> None:
+    from parley.providers.registry import KINDS
+
+    done = run(["doctor"], isolated_env, workspace)
+
+    advice = done.stdout.split("What to fix:")[1]
+    for kind in KINDS.values():
+        assert f"{kind.name}: {kind.setup_hint}" in advice
+    assert "parley --provider scripted --script hello.json" in advice
+    assert "(no API key)" in advice

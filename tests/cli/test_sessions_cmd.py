@@ -72,7 +72,8 @@ def test_list_shows_sessions_newest_first_and_filters_by_tag_and_cwd(
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["ID", "UPDATED", "TURNS", "PROFILE", "MODEL", "TITLE"]
     assert [line.split()[0] for line in lines[1:]] == ["beta", "alpha"]
-    assert lines[2].split()[3:] == ["1", "default", "scripted/scripted", "alpha", "work"]
+    script = tmp_path / "script.json"  # a scripted session's model is its script
+    assert lines[2].split()[3:] == ["1", "default", f"scripted/{script}", "alpha", "work"]
 
     assert cli(settings, store, "list", "--tag", "alpha", "--json") == 0
     listed = json.loads(capsys.readouterr().out)

@@ -14,9 +14,13 @@ import json
 import os
 import select
 import threading
+from collections.abc import Mapping
+from typing import Any
 
 import attrs
 
+from parley.cli.bridge import Approver
+from parley.cli.render.describe import allow_prompt
 from parley.core.errors import ErrorCode, ParleyError
 from parley.engine.permissions import (
     ApprovalPort,
@@ -48,41 +52,47 @@ def terminal_available(path: str = TTY) -> bool:
         return False
 
 
-class TerminalApprovals(ApprovalPort):
-    """Asks on the controlling terminal: y (allow once), n (reject), a (always allow the tool
-    for this session). The terminal is read on a thread, so other work goes on meanwhile."""
+class TerminalAnswers:
+    """A person answers on the controlling terminal: y (allow once), n (reject), a (always
+    allow the tool for this session). The terminal is read on a thread, so other work goes on
+    meanwhile. With `describe`, the question itself is written there first; without, a display
+    already showed it on this terminal."""
 
-    def __init__(self, tty: str = TTY) -> None:
+    def __init__(self, tty: str = TTY, *, describe: bool = True) -> None:
         self.tty = tty
+        self.describe = describe
         self._one_at_a_time = asyncio.Lock()
 
-    @property
-    def available(self) -> bool:
-        return True
-
-    async def ask(self, question: ApprovalQuestion) -> Decision | None:
+    async def __call__(self, params: Mapping[str, Any]) -> Decision | None:
+        prompt = render(params) if self.describe else allow_prompt(params["tool"])
         async with self._one_at_a_time:
-            return await _on_thread(self.tty, render(question))
+            return await _on_thread(self.tty, prompt)
 
 
-def render(question: ApprovalQuestion) -> str:
-    """The prompt: what would run or change, why we ask, and the keys."""
-    call = question.call
-    display = call.display or {}
-    lines = ["", f"parley: {question.reason}"]
+def render(params: Mapping[str, Any]) -> str:
+    """The whole question (`approval/request` params): what would run or change, why we ask,
+    and the keys."""
+    display = params.get("display") or {}
+    tool = params["tool"]
+    lines = ["", f"parley: {params.get('reason', '')}"]
     if "command" in display:
         lines.append(f"  $ {display['command']}")
     elif "path" in display:
-        lines.append(f"  {call.name} {display['path']}")
+        lines.append(f"  {tool} {display['path']}")
     else:
-        lines.append(f"  {call.name} {json.dumps(call.input, ensure_ascii=False)[:500]}")
+        lines.append(f"  {tool} {json.dumps(params.get('input'), ensure_ascii=False)[:500]}")
     if diff := display.get("diff"):
         diff_lines = str(diff).splitlines()
         lines += ["  " + d for d in diff_lines[:_DIFF_LINES]]
         if len(diff_lines) > _DIFF_LINES:
             lines.append(f"  ... {len(diff_lines) - _DIFF_LINES} more lines")
-    lines.append(f"Allow? [y]es once, [n]o, [a]lways allow {call.name} in this session: ")
+    lines.append(allow_prompt(tool))
     return "\n".join(lines)
+
+
+def parse_answer(text: str) -> Decision | None:
+    """A typed answer as a decision; None when it is not one of the answers."""
+    return _ANSWERS.get(text.strip().lower())
 
 
 async def _on_thread(tty: str, prompt: str) -> Decision:
@@ -127,7 +137,7 @@ def _prompt(tty: str, prompt: str, stop: threading.Event) -> Decision | None:
             pending += chunk
             while b"\n" in pending:
                 line, pending = pending.split(b"\n", 1)
-                decision = _ANSWERS.get(line.decode(errors="replace").strip().lower())
+                decision = parse_answer(line.decode(errors="replace"))
                 if decision is not None:
                     return decision
                 term.write(b"Please answer y, n or a: ")
@@ -159,12 +169,12 @@ class Unanswerable(NoApprovals):
 
 @attrs.frozen
 class RunApprovals:
-    port: ApprovalPort
+    approver: Approver
     permission_mode: str | None  # set by -y / -n; None leaves flags, config and profile to decide
 
     def refusal(self) -> str | None:
         """Why `parley run` must exit 3: a call needed approval and nobody could give it."""
-        refused = self.port.refused if isinstance(self.port, Unanswerable) else []
+        refused = self.approver.refused if isinstance(self.approver, Unanswerable) else []
         if not refused:
             return None
         names = ", ".join(dict.fromkeys(refused))
@@ -174,7 +184,11 @@ class RunApprovals:
         )
 
 
-def approvals_for_run(yes: bool, no: bool, interactive: bool) -> RunApprovals:
+def approvals_for_run(
+    yes: bool, no: bool, interactive: bool, *, describe: bool = True
+) -> RunApprovals:
+    """Who answers in `parley run`. `describe`: the terminal prompt shows the whole question
+    (no display shows it on the terminal already)."""
     if yes and no:
         raise ParleyError(ErrorCode.INVALID_PARAMS, "-y and -n contradict each other; give one")
     if yes:
@@ -182,5 +196,5 @@ def approvals_for_run(yes: bool, no: bool, interactive: bool) -> RunApprovals:
     if no:
         return RunApprovals(NoApprovals(), "deny")
     if interactive:
-        return RunApprovals(TerminalApprovals(), None)
+        return RunApprovals(TerminalAnswers(describe=describe), None)
     return RunApprovals(Unanswerable(), None)

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from parley.config import Settings, load_settings
+from parley.config.settings import LOG_LEVELS
 from parley.core.errors import ParleyError
 
 if TYPE_CHECKING:  # the store is imported when it is opened, not at start-up
     from parley.store.base import Store
+
+
+# `parley ... | head`: the reader went away. 128 + SIGPIPE, as if the pipe had killed us.
+EXIT_BROKEN_PIPE = 141
 
 
 def add_settings_flags(parser: argparse.ArgumentParser) -> None:
@@ -26,7 +32,7 @@ def add_settings_flags(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--script", metavar="PATH", help="script for the scripted provider")
     g.add_argument("--data-dir", metavar="DIR", help="where sessions are stored (PARLEY_HOME)")
     g.add_argument("--config", metavar="FILE", type=Path, help="config file to read")
-    g.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+    g.add_argument("--log-level", choices=LOG_LEVELS)
 
 
 def settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
@@ -63,6 +69,48 @@ def open_store(settings: Settings, ephemeral: bool) -> Store:
     return open_sqlite(settings.data_path())
 
 
+class _LazyStore:
+    """The store, opened on first use: a command that fails on configuration before it needs
+    the store leaves no database behind."""
+
+    def __init__(self, settings: Settings, ephemeral: bool) -> None:
+        self._settings = settings
+        self._ephemeral = ephemeral
+        self._store: Store | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._store is None:
+            self._store = open_store(self._settings, self._ephemeral)
+        return getattr(self._store, name)
+
+    def commit(self) -> None:  # nothing written yet: nothing to open
+        if self._store is not None:
+            self._store.commit()
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+def lazy_store(settings: Settings, ephemeral: bool) -> Store:
+    return cast("Store", _LazyStore(settings, ephemeral))
+
+
+def has_stored_sessions(settings: Settings) -> bool:
+    """Whether the persistent store exists, without creating it."""
+    from parley.store.sqlite import database_path
+
+    return database_path(settings.data_path()).exists()
+
+
 def fail(error: ParleyError | str) -> None:
     message = error.message if isinstance(error, ParleyError) else error
     print(f"parley: {message}", file=sys.stderr)
+
+
+def silence_stdout() -> None:
+    """After stdout's reader went away: send what is left to /dev/null, so the interpreter's
+    final flush prints no BrokenPipeError."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)

@@ -115,15 +115,28 @@ def _check_providers(report: Report, settings: Settings) -> dict[str, ProviderCo
             2,
         )
     elif listing.default is None:
-        hints = "; ".join(
-            f"{k.name}: {k.setup_hint}"
-            for k in registry.KINDS.values()
-            if k.name in registry.AUTODETECT
-        )
-        report.problem("no model provider is configured", f"configure one ({hints})", 2)
+        report.problem("no model provider is configured", ways_to_start(), 2)
     else:
         report.ok(f"new sessions use {listing.default}")
     return configs
+
+
+def ways_to_start() -> str:
+    """Every provider and how to set it up; those that need no API key say so."""
+    found = ", ".join(registry.AUTODETECT)
+    lines = [
+        f"configure any one provider ({found} are picked up from their settings; "
+        "choose any provider with --provider or PARLEY_PROVIDER):"
+    ]
+    for kind in registry.KINDS.values():
+        keyless = not (kind.credential_env or "").endswith("_API_KEY")
+        lines.append(f"    {kind.name}: {kind.setup_hint}" + (" (no API key)" if keyless else ""))
+    lines += [
+        "    offline, to try Parley now: a scripted model replays a script you write",
+        """      echo '{"responses": [[{"type": "text", "text": "Hello!"}]]}' > hello.json""",
+        "      parley --provider scripted --script hello.json   (docs/scripted-provider.md)",
+    ]
+    return "\n".join(lines)
 
 
 async def _check_online(report: Report, configs: dict[str, ProviderConfig]) -> None:

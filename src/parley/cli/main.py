@@ -6,18 +6,30 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from parley.cli.common import add_settings_flags
+from parley import PROTOCOL_VERSION, SCHEMA_VERSION, __version__
+from parley.cli.common import EXIT_BROKEN_PIPE, add_settings_flags, silence_stdout
 from parley.cli.config_cmd import add_config_parser
 from parley.cli.sessions_cmd import add_sessions_parser
+
+VERSION = f"parley {__version__} (protocol {PROTOCOL_VERSION}, schema {SCHEMA_VERSION})"
+_TOP_LEVEL = ("-h", "--help", "--version")
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="parley",
-        description="An agent server: `parley run` answers one prompt, `parley serve` speaks "
-        "JSON-RPC on stdio to a host.",
+        description="An agent in your terminal and a server for hosts. `parley` alone opens a "
+        "conversation in this directory (`parley -c` continues the last one); `parley run` "
+        "answers one prompt; `parley serve` speaks JSON-RPC on stdio to a host.",
     )
+    parser.add_argument("--version", action="version", version=VERSION)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    chat = sub.add_parser(
+        "chat", help="a conversation in this directory (what `parley` alone opens)"
+    )
+    _add_session_flags(chat)
+    chat.set_defaults(func=_chat)
 
     run = sub.add_parser("run", help="run one turn and print the reply")
     run.add_argument("prompt", help="what to ask; '-' reads it from stdin")
@@ -33,21 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
         default="none",
         help="ndjson: stream every notification on stderr as it happens",
     )
-    run.add_argument("--cwd", help="working directory for the tools (default: here)")
-    run.add_argument("--session", metavar="ID", help="continue this stored session")
-    run.add_argument("--ephemeral", action="store_true", help="do not store the session")
-    perm = run.add_mutually_exclusive_group()
-    perm.add_argument(
-        "-y", "--yes", action="store_true", help="allow every tool call (permission mode allow)"
+    run.add_argument(
+        "-q", "--quiet", action="store_true", help="print the reply alone, not the work"
     )
-    perm.add_argument(
-        "-n",
-        "--no",
-        action="store_true",
-        help="read-only: refuse every change (permission mode deny)",
-    )
-    perm.add_argument("--permission-mode", choices=["ask", "accept-edits", "allow", "deny"])
-    add_settings_flags(run)
+    _add_session_flags(run)
     run.set_defaults(func=_run)
 
     serve = sub.add_parser("serve", help="serve the JSON-RPC protocol on stdin/stdout")
@@ -75,6 +76,41 @@ def build_parser() -> argparse.ArgumentParser:
     version.add_argument("--json", action="store_true", help="as JSON")
     version.set_defaults(func=_version)
     return parser
+
+
+def _add_session_flags(parser: argparse.ArgumentParser) -> None:
+    """What `run` and `chat` share: which session, its directory, who approves, settings."""
+    parser.add_argument("--cwd", help="working directory for the tools (default: here)")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument(
+        "-c",
+        "--continue",
+        dest="cont",
+        action="store_true",
+        help="continue the session last used in this directory",
+    )
+    which.add_argument(
+        "--resume", "--session", dest="session", metavar="ID", help="continue this stored session"
+    )
+    parser.add_argument("--ephemeral", action="store_true", help="do not store the session")
+    perm = parser.add_mutually_exclusive_group()
+    perm.add_argument(
+        "-y", "--yes", action="store_true", help="allow every tool call (permission mode allow)"
+    )
+    perm.add_argument(
+        "-n",
+        "--no",
+        action="store_true",
+        help="read-only: refuse every change (permission mode deny)",
+    )
+    perm.add_argument("--permission-mode", choices=["ask", "accept-edits", "allow", "deny"])
+    add_settings_flags(parser)
+
+
+def _chat(args: argparse.Namespace) -> int:
+    from parley.cli.chat import chat
+
+    return chat(args)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -107,8 +143,6 @@ def _doctor(args: argparse.Namespace) -> int:
 def _version(args: argparse.Namespace) -> int:
     import json
 
-    from parley import PROTOCOL_VERSION, SCHEMA_VERSION, __version__
-
     if args.json:
         print(
             json.dumps(
@@ -120,13 +154,26 @@ def _version(args: argparse.Namespace) -> int:
             )
         )
     else:
-        print(f"parley {__version__} (protocol {PROTOCOL_VERSION}, schema {SCHEMA_VERSION})")
+        print(VERSION)
     return 0
 
 
+def with_default_command(argv: Sequence[str]) -> list[str]:
+    """`parley` alone, or with only options (`parley -c`, `parley -y --model m`), is `chat`."""
+    if not argv or (argv[0].startswith("-") and argv[0] not in _TOP_LEVEL):
+        return ["chat", *argv]
+    return list(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    code: int = args.func(args)
+    args = build_parser().parse_args(with_default_command(sys.argv[1:] if argv is None else argv))
+    try:
+        code: int = args.func(args)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `parley sessions list | head`: the reader has what it wanted
+        code = EXIT_BROKEN_PIPE
+    if code == EXIT_BROKEN_PIPE:
+        silence_stdout()
     return code
 
 

@@ -1,7 +1,8 @@
 """`parley run "prompt"`: one turn from a shell.
 
 Exit codes: 0 ok, 1 engine or provider error, 2 usage or configuration error,
-3 a tool call needed approval nobody could give, 130 interrupted.
+3 a tool call needed approval nobody could give, 130 interrupted, 141 stdout was closed
+(`parley run ... | head`).
 """
 
 from __future__ import annotations
@@ -15,9 +16,18 @@ import sys
 from typing import Any
 
 from parley.cli.approvals import RunApprovals, approvals_for_run, terminal_available
-from parley.cli.common import fail, open_store, settings_from, setup_logging
+from parley.cli.bridge import Bridge, no_session_here, resolve_cwd
+from parley.cli.common import (
+    EXIT_BROKEN_PIPE,
+    fail,
+    has_stored_sessions,
+    lazy_store,
+    settings_from,
+    setup_logging,
+)
+from parley.cli.render.base import Display, Displays, Pipe
+from parley.cli.render.plain import ActivityLog, NdjsonDisplay, ReplyStream
 from parley.core.errors import ErrorCode, ParleyError
-from parley.engine.engine import Engine
 from parley.protocol import types as wire
 from parley.protocol.codec import unstructure
 from parley.protocol.version import PROTOCOL_VERSION
@@ -32,29 +42,61 @@ _CONFIG_CODES = {
 }
 
 
-class _Printer:
-    """Renders the turn's events: reply text on stdout, notifications on stderr as NDJSON."""
+class Screen:
+    """Where `parley run` shows what: the reply on stdout; the work (tool calls, diffs,
+    thinking, tokens and cost) drawn with rich when stdout is a terminal, else as plain lines
+    on stderr; `--quiet` the reply alone; `--display ndjson` every notification on stderr."""
 
-    def __init__(self, stream_text: bool, ndjson: bool) -> None:
-        self.stream_text = stream_text
-        self.ndjson = ndjson
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.pipes = [Pipe(sys.stdout), Pipe(sys.stderr)]
+        out, err = self.pipes
+        text = args.output == "text"
+        reply = ReplyStream(out) if text else None
+        parts: list[Display] = []
+        self.shows_errors = False  # the display says how a failed turn failed
+        self.asks_on_terminal = False  # the display shows approval questions on the terminal
+        if args.display == "ndjson":
+            parts.append(NdjsonDisplay(err))
+        elif args.quiet:
+            pass
+        elif text and sys.stdout.isatty():
+            from parley.cli.render.terminal import TerminalDisplay, terminal_console
 
-    def __call__(
-        self, session_id: str, turn_id: str, seq: int, event: wire.Event, params: dict[str, Any]
-    ) -> None:
-        if self.ndjson:
-            body = wire.notification_params(session_id, turn_id, seq, params)
-            line = json.dumps({"jsonrpc": "2.0", "method": event.method, "params": body})
-            sys.stderr.write(line + "\n")
-            sys.stderr.flush()
-        if self.stream_text and isinstance(event, wire.ResultDelta):
-            sys.stdout.write(event.text)
-            sys.stdout.flush()
+            parts.append(TerminalDisplay(terminal_console(sys.stdout), show_session=True))
+            reply = None
+            self.shows_errors = self.asks_on_terminal = True
+        else:
+            shared = reply is not None and _same_file(sys.stdout, sys.stderr)
+            parts.append(ActivityLog(err, reply if shared else None, show_session=True))
+            self.shows_errors = True
+            self.asks_on_terminal = sys.stderr.isatty()
+        if reply is not None:
+            parts.insert(0, reply)
+        self.display = Displays(*parts)
+
+    @property
+    def broken(self) -> bool:
+        return any(p.broken for p in self.pipes)
+
+
+def _same_file(a: Any, b: Any) -> bool:
+    try:
+        return os.path.sameopenfile(a.fileno(), b.fileno())
+    except (OSError, ValueError):
+        return False
 
 
 def run(args: argparse.Namespace) -> int:
-    approvals = approvals_for_run(args.yes, args.no, terminal_available())
+    screen = Screen(args)
     try:
+        if args.ephemeral and (args.cont or args.session):
+            raise ParleyError(
+                ErrorCode.INVALID_PARAMS,
+                "--ephemeral starts a session that is not stored; it cannot continue one",
+            )
+        approvals = approvals_for_run(
+            args.yes, args.no, terminal_available(), describe=not screen.asks_on_terminal
+        )
         settings = settings_from(
             args, permission_mode=approvals.permission_mode or args.permission_mode
         )
@@ -65,23 +107,24 @@ def run(args: argparse.Namespace) -> int:
         fail(exc)
         return EXIT_USAGE
     setup_logging(settings)
-    printer = _Printer(stream_text=args.output == "text", ndjson=args.display == "ndjson")
-    store = open_store(settings, args.ephemeral)
+    store = lazy_store(settings, args.ephemeral)
     try:
-        cwd = os.path.abspath(args.cwd or ".")
-        result = asyncio.run(_turn(args, settings, store, printer, prompt, cwd, approvals))
+        result = asyncio.run(_turn(args, settings, store, screen, prompt, approvals))
     except ParleyError as exc:
         fail(exc)
         return EXIT_USAGE if exc.code in _CONFIG_CODES else EXIT_ERROR
+    except KeyboardInterrupt:  # a second Ctrl-C while the first was being handled
+        return EXIT_INTERRUPTED
     finally:
         store.close()
+        screen.display.close()
+    if screen.broken:
+        return EXIT_BROKEN_PIPE
     if args.output == "json":
         envelope = {"protocolVersion": PROTOCOL_VERSION, **unstructure(result)}
         envelope.setdefault("error", None)
         print(json.dumps(envelope))
-    elif result.reply and not result.reply.endswith("\n"):
-        print()
-    if result.error is not None and result.stop_reason != "cancelled":
+    if result.error is not None and result.stop_reason != "cancelled" and not screen.shows_errors:
         fail(result.error.message)
     return _exit_code(result, approvals)
 
@@ -90,23 +133,49 @@ async def _turn(
     args: argparse.Namespace,
     settings: Any,
     store: Any,
-    printer: _Printer,
+    screen: Screen,
     prompt: str,
-    cwd: str,
     approvals: RunApprovals,
 ) -> wire.TurnResult:
-    engine = Engine(settings, store, printer)
-    if args.session:
-        session = engine.session(args.session)
-    else:
-        session = engine.create_session(wire.SessionCreateParams(cwd=cwd, title=prompt[:80]))
+    display = screen.display
+    bridge = Bridge(settings, store, display.notify)
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGINT, lambda: engine.cancel(session.id))
     try:
-        return await engine.submit(session.id, prompt, None, approvals.port)
+        cwd = resolve_cwd(args.cwd)
+        if args.cont or args.session:
+            if not args.ephemeral and not has_stored_sessions(settings):
+                raise no_session_here(cwd) if args.cont else _no_such(args.session)
+            session_id = args.session or bridge.last(cwd)
+            if session_id is None:
+                raise no_session_here(cwd)
+            for note in bridge.open(session_id):
+                display.note(note)
+            bridge.check_provider(session_id)
+        else:
+            session_id = bridge.create(cwd, prompt[:80]).session_id
+
+        def stop() -> None:  # nobody reads any more: stop, as a killed pipeline would
+            # Called from inside the turn (a write failed): cancel once it is back in the loop.
+            loop.call_soon(bridge.cancel, session_id)
+
+        for pipe in screen.pipes:
+            pipe.on_broken = stop
+
+        def interrupt() -> None:
+            bridge.cancel(session_id)
+            loop.remove_signal_handler(signal.SIGINT)  # a second Ctrl-C ends the process
+
+        loop.add_signal_handler(signal.SIGINT, interrupt)
+        result = await bridge.submit(session_id, prompt, approvals.approver)
+        display.finish(unstructure(result))
+        return result
     finally:
         loop.remove_signal_handler(signal.SIGINT)
-        await engine.shutdown()
+        await bridge.close()
+
+
+def _no_such(session_id: str) -> ParleyError:
+    return ParleyError(ErrorCode.SESSION_NOT_FOUND, f"no session {session_id!r}")
 
 
 def _exit_code(result: wire.TurnResult, approvals: RunApprovals) -> int:

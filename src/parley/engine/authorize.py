@@ -47,7 +47,7 @@ class Authorizer:
         if rule is not None:
             action, why = rule.action, rule.describe()
         else:
-            mode = session.record.permission_mode
+            mode = session.permission_mode
             action, why = mode_action(mode, call.kind), f"permission mode {mode!r}"
         remembered = session.record.remembered.get(call.name)
         if action == "ask" and remembered is not None:

@@ -109,9 +109,20 @@ class Engine:
         return profile
 
     def create_session(self, params: wire.SessionCreateParams) -> Session:
-        session_id = params.session_id or new_id("ses")
+        session = self.new_session(params)
+        session_id = session.id
         if session_id in self.sessions or self.store.load_session(session_id) is not None:
             raise ParleyError(ErrorCode.SESSION_EXISTS, f"session {session_id!r} already exists")
+        self.store.create_session(session.record)
+        self.store.commit()
+        self.sessions[session_id] = session
+        return session
+
+    def new_session(self, params: wire.SessionCreateParams) -> Session:
+        """A session as `create_session` would make it, neither stored nor kept: whatever can
+        fail on configuration (directories, profile, provider, script) fails here, before the
+        store is touched. Its provider is built; `aclose` it if it is not kept."""
+        session_id = params.session_id or new_id("ses")
         cwd = _directory(params.cwd or os.getcwd(), "cwd")
         extra = [str(_directory(d, "additionalDirectories")) for d in params.additional_directories]
         profile = self._profile(params.profile or self.settings.profile, cwd)
@@ -140,9 +151,6 @@ class Engine:
         )
         session = self._open(record, [], profile)
         session.provider  # noqa: B018  # a bad provider or script fails before anything is stored
-        self.store.create_session(record)
-        self.store.commit()
-        self.sessions[session_id] = session
         return session
 
     def _open(self, record: SessionRecord, history: list[Message], profile: Profile) -> Session:

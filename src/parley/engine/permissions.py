@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
 from typing import Any, Literal, TypeAlias
 
 import attrs
 
 from parley.core.errors import ErrorCode
+from parley.protocol import types as wire
 
 Decision: TypeAlias = Literal["allow_once", "allow_always", "reject_once", "reject_always"]
 Action: TypeAlias = Literal["allow", "deny", "ask"]
@@ -32,6 +34,23 @@ class ApprovalQuestion:
     options: tuple[Decision, ...]
     timeout_s: float
     reason: str
+
+    def request(self, options: Sequence[Decision] | None = None) -> wire.ApprovalRequestParams:
+        """The question as the wire's `approval/request` params, offering `options` (default:
+        all of the question's)."""
+        call = self.call
+        return wire.ApprovalRequestParams(
+            session_id=self.session_id,
+            turn_id=self.turn_id,
+            approval_id=self.approval_id,
+            tool_call_id=call.tool_call_id,
+            tool=call.name,
+            input=call.input,
+            options=list(self.options if options is None else options),
+            timeout_ms=int(self.timeout_s * 1000),
+            reason=self.reason,
+            display=call.display,
+        )
 
 
 @attrs.frozen

@@ -52,6 +52,8 @@ class Session:
         self.store = store
         self.listener = listener
         self.running: RunningTurn | None = None
+        # A front door's mode for its own run (`parley run -y --session S`): never stored.
+        self.mode_override: str | None = None
         roots = (Path(record.cwd), *(Path(d) for d in record.additional_directories))
         self.tool_context = ToolContext(
             roots=tuple(r.resolve() for r in roots), timeout_s=tool_timeout_s
@@ -73,6 +75,10 @@ class Session:
     async def aclose(self) -> None:
         if self._provider is not None:
             await self._provider.aclose()
+
+    @property
+    def permission_mode(self) -> str:
+        return self.mode_override or self.record.permission_mode
 
     @property
     def id(self) -> str:

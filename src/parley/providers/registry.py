@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -116,8 +117,11 @@ def is_configured(settings: Settings, name: str) -> bool:
     return has_key
 
 
-def _usable(settings: Settings, name: str) -> bool:
-    """Chosen explicitly, ollama works on its default address even without OLLAMA_HOST."""
+def _usable(settings: Settings, name: str, model: str | None) -> bool:
+    """Chosen explicitly, ollama works on its default address even without OLLAMA_HOST, and a
+    scripted session's model names its script (see providers/scripted.py)."""
+    if name == "scripted" and model and Path(model).is_file():
+        return True
     return name == "ollama" or is_configured(settings, name)
 
 
@@ -179,7 +183,7 @@ def resolve(
             ErrorCode.PROVIDER_NOT_CONFIGURED,
             f"unknown provider {name!r}; known providers: {', '.join(KINDS)}",
         )
-    if not _usable(settings, name):
+    if not _usable(settings, name, model):
         raise ParleyError(
             ErrorCode.PROVIDER_NOT_CONFIGURED,
             f"provider {name!r} is not configured: {KINDS[name].setup_hint}",

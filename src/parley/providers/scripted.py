@@ -5,6 +5,7 @@ Script format (documented in docs/scripted-provider.md):
                     {"type": "tool_call", "name": "read_file", "input": {"path": "a"}}],
                    [{"type": "text", "text": "Done."}]]}
 Each inner list is one model response. Every session replays from the first response.
+A session's model is its script's path, which is how a resumed session finds the script.
 """
 
 from __future__ import annotations
@@ -137,7 +138,12 @@ class ScriptedProvider(Provider):
 
 
 def make_config(settings: Settings, name: str, model: str | None) -> ProviderConfig:
-    return ProviderConfig(kind=name, model=model or "scripted", options={"script": settings.script})
+    """The model's name is the script's absolute path, so a stored session finds its script
+    again when it is resumed without PARLEY_SCRIPT / --script; a script given now wins."""
+    script = settings.script or model
+    if model is None and settings.script:
+        model = str(Path(settings.script).expanduser().resolve())
+    return ProviderConfig(kind=name, model=model or "scripted", options={"script": script})
 
 
 def create(config: ProviderConfig) -> Provider:

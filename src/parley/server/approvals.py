@@ -8,7 +8,6 @@ from typing import Any
 from pygls.exceptions import JsonRpcException
 
 from parley.engine.permissions import ApprovalPort, ApprovalQuestion, Decision
-from parley.protocol import types as wire
 from parley.protocol.codec import unstructure
 from parley.protocol.methods import APPROVAL_REQUEST
 
@@ -26,21 +25,7 @@ class HostApprovals(ApprovalPort):
 
     async def ask(self, question: ApprovalQuestion) -> Decision | None:
         offered: list[Decision] = [o for o in question.options if o in self.options]
-        call = question.call
-        params = unstructure(
-            wire.ApprovalRequestParams(
-                session_id=question.session_id,
-                turn_id=question.turn_id,
-                approval_id=question.approval_id,
-                tool_call_id=call.tool_call_id,
-                tool=call.name,
-                input=call.input,
-                options=offered,
-                timeout_ms=int(question.timeout_s * 1000),
-                reason=question.reason,
-                display=call.display,
-            )
-        )
+        params = unstructure(question.request(offered))
         # The approval id doubles as the request id, so a host can correlate either way.
         request_id = question.approval_id
         try:

@@ -419,10 +419,14 @@ class SqliteStore(Store):
         return turn
 
 
+def database_path(data_dir: Path) -> Path:
+    return data_dir / "parley.db"
+
+
 def open_store(data_dir: Path) -> SqliteStore:
     """The store in `data_dir` (created, private to the user), with dead processes' turns closed."""
     data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    store = SqliteStore(data_dir / "parley.db")
+    store = SqliteStore(database_path(data_dir))
     store.recover_interrupted()
     return store
 
