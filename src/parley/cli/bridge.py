@@ -101,10 +101,27 @@ class Bridge:
         given = self.settings.sources.get(name, "").startswith("flag")
         return getattr(self.settings, name) if given else None
 
-    def check_provider(self, session_id: str) -> None:
-        """Build the session's provider now: a configuration problem fails before any turn
-        is stored."""
-        self.engine.session(session_id).provider  # noqa: B018
+    def resume(
+        self, session_id: str | None, cwd: str, *, anything_stored: bool = True
+    ) -> tuple[str, list[str]]:
+        """The stored session to continue, `session_id` or else the one last used in `cwd`,
+        opened (see `open`) with its provider built, so a configuration problem fails before
+        a turn is stored. Returns its id and `open`'s notes. `anything_stored` False: there is
+        no store yet, and none is created just to look."""
+        target = (session_id or self.last(cwd)) if anything_stored else None
+        if target is None:
+            raise (
+                ParleyError(ErrorCode.SESSION_NOT_FOUND, f"no session {session_id!r}")
+                if session_id
+                else ParleyError(
+                    ErrorCode.SESSION_NOT_FOUND,
+                    f"no earlier session in {cwd} to continue; start one with `parley` or "
+                    "`parley run PROMPT`",
+                )
+            )
+        notes = self.open(target)
+        self.engine.session(target).provider  # noqa: B018
+        return target, notes
 
     def info(self, session_id: str) -> wire.SessionInfo:
         """The session as this process runs it (a flag's mode or model, if one won)."""
@@ -201,10 +218,3 @@ class _Asking(ApprovalPort):
 
 def resolve_cwd(cwd: str | None) -> str:
     return os.path.realpath(cwd or ".")
-
-
-def no_session_here(cwd: str) -> ParleyError:
-    return ParleyError(
-        ErrorCode.SESSION_NOT_FOUND,
-        f"no earlier session in {cwd} to continue; start one with `parley` or `parley run PROMPT`",
-    )

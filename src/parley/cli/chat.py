@@ -27,12 +27,12 @@ from rich.text import Text
 from parley import __version__
 from parley.cli import slash
 from parley.cli.approvals import AnswerYes, parse_answer
-from parley.cli.bridge import Approver, Bridge, no_session_here, resolve_cwd
+from parley.cli.bridge import Approver, Bridge, resolve_cwd
 from parley.cli.common import fail, has_stored_sessions, lazy_store, settings_from, setup_logging
 from parley.cli.render.describe import allow_prompt
 from parley.cli.render.terminal import TerminalDisplay, terminal_console
 from parley.config import Settings
-from parley.core.errors import ErrorCode, ParleyError
+from parley.core.errors import ParleyError
 from parley.engine.permissions import Decision, NoApprovals
 from parley.protocol import types as wire
 from parley.protocol.codec import unstructure
@@ -52,11 +52,6 @@ def chat(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     try:
-        if args.ephemeral and (args.cont or args.session):
-            raise ParleyError(
-                ErrorCode.INVALID_PARAMS,
-                "--ephemeral starts a session that is not stored; it cannot continue one",
-            )
         mode = "allow" if args.yes else "deny" if args.no else args.permission_mode
         settings = settings_from(args, permission_mode=mode)
     except ParleyError as exc:
@@ -92,7 +87,6 @@ class Chat:
             AnswerYes() if args.yes else NoApprovals() if args.no else self.ask
         )
         self.interrupts = 0
-        self.running = False
         self._input: PromptSession[str] | None = None
         self._answers: PromptSession[str] | None = None
 
@@ -123,12 +117,7 @@ class Chat:
     async def start(self) -> None:
         self.console.print(Text.assemble(("parley ", "bold"), f"{__version__} · {self.cwd}"))
         if self.args.cont or self.args.session:
-            if not self.args.ephemeral and not has_stored_sessions(self.settings):
-                raise no_session_here(self.cwd) if self.args.cont else _no_such(self.args.session)
-            session_id = self.args.session or self.bridge.last(self.cwd)
-            if session_id is None:
-                raise no_session_here(self.cwd)
-            self.switch(session_id)
+            self.switch(self.args.session)
         else:
             await self.new()
         self.say(KEYS)
@@ -139,11 +128,14 @@ class Chat:
         self.shown = await self.bridge.preview(self.cwd, **self.choices)
         self.say(f"new session · {describe_session(self.shown)}")
 
-    def switch(self, session_id: str) -> None:
-        """Continue a stored session: what flags change about it, where it stands, its last
-        exchange."""
-        notes = self.bridge.open(session_id)
-        self.bridge.check_provider(session_id)
+    def stored(self) -> bool:
+        """Whether there are stored sessions at all (without creating the store to look)."""
+        return bool(self.args.ephemeral) or has_stored_sessions(self.settings)
+
+    def switch(self, session_id: str | None) -> None:
+        """Continue a stored session (None: the one last used here): what flags change about
+        it, where it stands, its last exchange."""
+        session_id, notes = self.bridge.resume(session_id, self.cwd, anything_stored=self.stored())
         self.session_id = session_id
         self.choices = {}
         self.shown = self.bridge.info(session_id)
@@ -175,12 +167,11 @@ class Chat:
                 self.session_id, self.shown, self.choices = info.session_id, info, {}
             session_id = self.session_id
             loop = asyncio.get_running_loop()
-            self.interrupts, self.running = 0, True
+            self.interrupts = 0
             loop.add_signal_handler(signal.SIGINT, self.interrupt)
             try:
                 result = await self.bridge.submit(session_id, text, self.approver)
             finally:
-                self.running = False
                 loop.remove_signal_handler(signal.SIGINT)
         except ParleyError as exc:
             self.error(exc.message)
@@ -294,10 +285,6 @@ def last_exchange(messages: list[wire.MessageView]) -> tuple[str, str]:
         elif message.role == "assistant" and texts:
             reply = "\n\n".join(filter(None, [reply, *texts]))
     return prompt, reply
-
-
-def _no_such(session_id: str) -> ParleyError:
-    return ParleyError(ErrorCode.SESSION_NOT_FOUND, f"no session {session_id!r}")
 
 
 def _keys() -> KeyBindings:

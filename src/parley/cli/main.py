@@ -92,7 +92,7 @@ def _add_session_flags(parser: argparse.ArgumentParser) -> None:
     which.add_argument(
         "--resume", "--session", dest="session", metavar="ID", help="continue this stored session"
     )
-    parser.add_argument("--ephemeral", action="store_true", help="do not store the session")
+    which.add_argument("--ephemeral", action="store_true", help="do not store the session")
     perm = parser.add_mutually_exclusive_group()
     perm.add_argument(
         "-y", "--yes", action="store_true", help="allow every tool call (permission mode allow)"

@@ -16,7 +16,7 @@ import sys
 from typing import Any
 
 from parley.cli.approvals import RunApprovals, approvals_for_run, terminal_available
-from parley.cli.bridge import Bridge, no_session_here, resolve_cwd
+from parley.cli.bridge import Bridge, resolve_cwd
 from parley.cli.common import (
     EXIT_BROKEN_PIPE,
     fail,
@@ -89,11 +89,6 @@ def _same_file(a: Any, b: Any) -> bool:
 def run(args: argparse.Namespace) -> int:
     screen = Screen(args)
     try:
-        if args.ephemeral and (args.cont or args.session):
-            raise ParleyError(
-                ErrorCode.INVALID_PARAMS,
-                "--ephemeral starts a session that is not stored; it cannot continue one",
-            )
         approvals = approvals_for_run(
             args.yes, args.no, terminal_available(), describe=not screen.asks_on_terminal
         )
@@ -143,14 +138,11 @@ async def _turn(
     try:
         cwd = resolve_cwd(args.cwd)
         if args.cont or args.session:
-            if not args.ephemeral and not has_stored_sessions(settings):
-                raise no_session_here(cwd) if args.cont else _no_such(args.session)
-            session_id = args.session or bridge.last(cwd)
-            if session_id is None:
-                raise no_session_here(cwd)
-            for note in bridge.open(session_id):
+            session_id, notes = bridge.resume(
+                args.session, cwd, anything_stored=has_stored_sessions(settings)
+            )
+            for note in notes:
                 display.note(note)
-            bridge.check_provider(session_id)
         else:
             session_id = bridge.create(cwd, prompt[:80]).session_id
 
@@ -172,10 +164,6 @@ async def _turn(
     finally:
         loop.remove_signal_handler(signal.SIGINT)
         await bridge.close()
-
-
-def _no_such(session_id: str) -> ParleyError:
-    return ParleyError(ErrorCode.SESSION_NOT_FOUND, f"no session {session_id!r}")
 
 
 def _exit_code(result: wire.TurnResult, approvals: RunApprovals) -> int:

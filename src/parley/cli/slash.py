@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
-from parley.cli.common import has_stored_sessions
 from parley.cli.render.describe import usage_line
 from parley.config.settings import PERMISSION_MODES
 from parley.core.errors import ParleyError
@@ -113,12 +112,8 @@ async def _mode(chat: Chat, arg: str) -> bool:
     return True
 
 
-def _stored(chat: Chat) -> bool:
-    return bool(chat.args.ephemeral) or has_stored_sessions(chat.settings)
-
-
 async def _sessions(chat: Chat, arg: str) -> bool:
-    infos = chat.bridge.sessions(chat.cwd, _SESSIONS_SHOWN) if _stored(chat) else []
+    infos = chat.bridge.sessions(chat.cwd, _SESSIONS_SHOWN) if chat.stored() else []
     chat.listed = [info.session_id for info in infos]
     if not infos:
         chat.say("no sessions in this directory yet")
@@ -139,9 +134,6 @@ async def _resume(chat: Chat, arg: str) -> bool:
         return await _sessions(chat, arg)
     if arg.isdigit() and 1 <= int(arg) <= len(chat.listed):
         arg = chat.listed[int(arg) - 1]
-    if not _stored(chat):
-        chat.error(f"no session {arg!r}")
-        return True
     chat.switch(arg)
     return True
 
