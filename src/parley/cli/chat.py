@@ -232,11 +232,13 @@ class Chat:
 
     def _make_input(self) -> PromptSession[str]:
         path = self.settings.data_path() / HISTORY_FILE
-        try:
-            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            history: FileHistory | InMemoryHistory = FileHistory(str(path))
-        except OSError:
-            history = InMemoryHistory()
+        history: FileHistory | InMemoryHistory = InMemoryHistory()
+        if not self.args.ephemeral:  # --ephemeral writes nothing, typed lines included
+            try:
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                history = FileHistory(str(path))
+            except OSError:
+                pass
         self._input = PromptSession(
             message=[("bold", "> ")],
             multiline=True,
