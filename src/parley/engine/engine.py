@@ -109,13 +109,16 @@ class Engine:
         return profile
 
     def create_session(self, params: wire.SessionCreateParams) -> Session:
+        # Only a host-chosen id can be taken (a generated one is random): check it before
+        # anything is built, and leave the store alone otherwise until the session is stored.
+        if (wanted := params.session_id) is not None and (
+            wanted in self.sessions or self.store.load_session(wanted) is not None
+        ):
+            raise ParleyError(ErrorCode.SESSION_EXISTS, f"session {wanted!r} already exists")
         session = self.new_session(params)
-        session_id = session.id
-        if session_id in self.sessions or self.store.load_session(session_id) is not None:
-            raise ParleyError(ErrorCode.SESSION_EXISTS, f"session {session_id!r} already exists")
         self.store.create_session(session.record)
         self.store.commit()
-        self.sessions[session_id] = session
+        self.sessions[session.id] = session
         return session
 
     def new_session(self, params: wire.SessionCreateParams) -> Session:
