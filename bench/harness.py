@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from parley.server.framing import FrameReader, Framing, encode
+from parley.doors.jsonrpc.framing import FrameReader, Framing, encode
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from parley.server.framing import FrameError, FrameParser, Framing, encode
+from parley.doors.jsonrpc.framing import FrameError, FrameParser, Framing, encode
 
 BODIES = [b'{"a":1}', '{"t":"Grüße ☃"}'.encode(), b"{}", b'{"x":"' + b"y" * 5000 + b'"}']
 

@@ -13,7 +13,7 @@ import pygls.exceptions
 import pygls.lsp
 import pygls.protocol.json_rpc as json_rpc
 
-from parley.server import pygls_core
+from parley.doors.jsonrpc import pygls_core
 
 
 def test_stand_in_error_types_have_the_real_fields() -> None:
@@ -43,8 +43,8 @@ def test_json_rpc_core_reads_only_the_names_the_stand_ins_provide() -> None:
 
 def test_install_skips_the_real_catalogue_in_a_fresh_process() -> None:
     probe = (
-        "import sys; from parley.server import pygls_core; assert pygls_core.install(); "
-        "import parley.server.app; "
+        "import sys; from parley.doors.jsonrpc import pygls_core; assert pygls_core.install(); "
+        "import parley.doors.stdio.app; "
         "print(getattr(sys.modules['lsprotocol.types'], '__file__', None), "
         "'lsprotocol.converters' in sys.modules)"
     )

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from parley.client.errors import ParleyClientError, ParleyRpcError
-from parley.server.framing import FrameError, FrameReader, Framing, encode
+from parley.doors.jsonrpc.framing import FrameError, FrameReader, Framing, encode
 
 log = logging.getLogger(__name__)
 

@@ -14,16 +14,16 @@ import cattrs
 from pygls.server import JsonRPCServer
 
 from parley.config import Settings
+from parley.doors.jsonrpc.dispatch import route
+from parley.doors.jsonrpc.framing import FrameError, FrameReader
+from parley.doors.jsonrpc.peer import ParleyProtocol
+from parley.doors.jsonrpc.transport import Outbox, open_reader
+from parley.doors.stdio.approvals import HostApprovals
+from parley.doors.stdio.handlers import handlers
+from parley.doors.stdio.handshake import EarlyInput
+from parley.doors.stdio.lifecycle import Negotiated, negotiate
 from parley.protocol import types as wire
 from parley.protocol.errors import RpcCode
-from parley.server.approvals import HostApprovals
-from parley.server.dispatch import route
-from parley.server.framing import FrameError, FrameReader
-from parley.server.handlers import handlers
-from parley.server.handshake import EarlyInput
-from parley.server.lifecycle import Negotiated, negotiate
-from parley.server.protocol import ParleyProtocol
-from parley.server.transport import Outbox, open_reader
 from parley.store.base import Store
 
 if TYPE_CHECKING:

@@ -18,12 +18,12 @@ import time
 import attrs
 
 from parley.core.errors import ParleyError
+from parley.doors.jsonrpc.framing import READ_CHUNK, Frame, FrameParser, Framing, encode
+from parley.doors.stdio.lifecycle import Negotiated, negotiate
 from parley.protocol import jsonbytes
 from parley.protocol.codec import unstructure
 from parley.protocol.methods import INITIALIZE
 from parley.protocol.params import parse_params
-from parley.server.framing import READ_CHUNK, Frame, FrameParser, Framing, encode
-from parley.server.lifecycle import Negotiated, negotiate
 
 log = logging.getLogger(__name__)
 

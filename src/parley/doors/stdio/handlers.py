@@ -10,8 +10,8 @@ from parley.protocol import methods as m
 from parley.protocol import types as wire
 
 if TYPE_CHECKING:
-    from parley.server.app import ParleyServer
-    from parley.server.dispatch import Handler
+    from parley.doors.jsonrpc.dispatch import Handler
+    from parley.doors.stdio.app import ParleyServer
 
 
 def handlers(server: ParleyServer) -> dict[str, Handler]:

@@ -212,7 +212,7 @@ class _Oversized(Exception):
 
 class FrameReader:
     """Frames from an asyncio stream, read in chunks. `parser` and `ready` carry on from bytes
-    read before the stream was opened (see server/handshake.py)."""
+    read before the stream was opened (see doors/stdio/handshake.py)."""
 
     def __init__(
         self,

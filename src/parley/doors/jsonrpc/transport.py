@@ -9,7 +9,7 @@ import stat
 import threading
 from collections.abc import Callable
 
-from parley.server.framing import MAX_FRAME_BYTES, READ_CHUNK, Framing, encode
+from parley.doors.jsonrpc.framing import MAX_FRAME_BYTES, READ_CHUNK, Framing, encode
 
 
 async def open_reader(fd: int) -> asyncio.StreamReader:
