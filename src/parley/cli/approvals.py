@@ -18,13 +18,9 @@ import threading
 import attrs
 
 from parley.core.errors import ErrorCode, ParleyError
-from parley.engine.permissions import (
-    ApprovalPort,
-    ApprovalQuestion,
-    Decision,
-    NoApprovals,
-    ToolCall,
-)
+from parley.engine.askers import ApprovalPort, NoApprovals
+from parley.engine.permissions import Decision
+from parley.protocol import types as wire
 
 TTY = "/dev/tty"
 _ANSWERS: dict[str, Decision] = {
@@ -60,28 +56,27 @@ class TerminalApprovals(ApprovalPort):
     def available(self) -> bool:
         return True
 
-    async def ask(self, question: ApprovalQuestion) -> Decision | None:
+    async def ask(self, question: wire.ApprovalRequestParams) -> Decision | None:
         async with self._one_at_a_time:
             return await _on_thread(self.tty, render(question))
 
 
-def render(question: ApprovalQuestion) -> str:
+def render(question: wire.ApprovalRequestParams) -> str:
     """The prompt: what would run or change, why we ask, and the keys."""
-    call = question.call
-    display = call.display or {}
+    display = question.display or {}
     lines = ["", f"parley: {question.reason}"]
     if "command" in display:
         lines.append(f"  $ {display['command']}")
     elif "path" in display:
-        lines.append(f"  {call.name} {display['path']}")
+        lines.append(f"  {question.tool} {display['path']}")
     else:
-        lines.append(f"  {call.name} {json.dumps(call.input, ensure_ascii=False)[:500]}")
+        lines.append(f"  {question.tool} {json.dumps(question.input, ensure_ascii=False)[:500]}")
     if diff := display.get("diff"):
         diff_lines = str(diff).splitlines()
         lines += ["  " + d for d in diff_lines[:_DIFF_LINES]]
         if len(diff_lines) > _DIFF_LINES:
             lines.append(f"  ... {len(diff_lines) - _DIFF_LINES} more lines")
-    lines.append(f"Allow? [y]es once, [n]o, [a]lways allow {call.name} in this session: ")
+    lines.append(f"Allow? [y]es once, [n]o, [a]lways allow {question.tool} in this session: ")
     return "\n".join(lines)
 
 
@@ -143,18 +138,12 @@ class AnswerYes(ApprovalPort):
     def available(self) -> bool:
         return True
 
-    async def ask(self, question: ApprovalQuestion) -> Decision | None:
+    async def ask(self, question: wire.ApprovalRequestParams) -> Decision | None:
         return "allow_once"
 
 
 class Unanswerable(NoApprovals):
-    """No terminal and no -y / -n: each `ask` is denied and remembered, for exit code 3."""
-
-    def __init__(self) -> None:
-        self.refused: list[str] = []
-
-    def unasked(self, call: ToolCall, reason: str) -> None:
-        self.refused.append(call.name)
+    """No terminal and no -y / -n: each `ask` is denied, and `parley run` exits 3."""
 
 
 @attrs.frozen
@@ -162,9 +151,9 @@ class RunApprovals:
     port: ApprovalPort
     permission_mode: str | None  # set by -y / -n; None leaves flags, config and profile to decide
 
-    def refusal(self) -> str | None:
+    def refusal(self, unasked: list[str]) -> str | None:
         """Why `parley run` must exit 3: a call needed approval and nobody could give it."""
-        refused = self.port.refused if isinstance(self.port, Unanswerable) else []
+        refused = unasked if isinstance(self.port, Unanswerable) else []
         if not refused:
             return None
         names = ", ".join(dict.fromkeys(refused))

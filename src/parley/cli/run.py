@@ -17,10 +17,13 @@ from typing import Any
 from parley.cli.approvals import RunApprovals, approvals_for_run, terminal_available
 from parley.cli.common import fail, open_store, settings_from, setup_logging
 from parley.core.errors import ErrorCode, ParleyError
-from parley.engine.engine import Engine
+from parley.engine.askers import Answerer
+from parley.engine.pump import Batch, Pump
+from parley.engine.service import Service
 from parley.protocol import types as wire
 from parley.protocol.codec import unstructure
 from parley.protocol.version import PROTOCOL_VERSION
+from parley.store.records import StoredEvent
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_DENIED, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 _CONFIG_CODES = {
@@ -39,16 +42,14 @@ class _Printer:
         self.stream_text = stream_text
         self.ndjson = ndjson
 
-    def __call__(
-        self, session_id: str, turn_id: str, seq: int, event: wire.Event, params: dict[str, Any]
-    ) -> None:
+    def __call__(self, session_id: str, event: StoredEvent) -> None:
         if self.ndjson:
-            body = wire.notification_params(session_id, turn_id, seq, params)
+            body = wire.notification_params(session_id, event.turn_id, event.seq, event.params)
             line = json.dumps({"jsonrpc": "2.0", "method": event.method, "params": body})
             sys.stderr.write(line + "\n")
             sys.stderr.flush()
-        if self.stream_text and isinstance(event, wire.ResultDelta):
-            sys.stdout.write(event.text)
+        if self.stream_text and event.method == wire.ResultDelta.method:
+            sys.stdout.write(event.params["text"])
             sys.stdout.flush()
 
 
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     store = open_store(settings, args.ephemeral)
     try:
         cwd = os.path.abspath(args.cwd or ".")
-        result = asyncio.run(_turn(args, settings, store, printer, prompt, cwd, approvals))
+        result, unasked = asyncio.run(_turn(args, settings, store, printer, prompt, cwd, approvals))
     except ParleyError as exc:
         fail(exc)
         return EXIT_USAGE if exc.code in _CONFIG_CODES else EXIT_ERROR
@@ -83,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
         print()
     if result.error is not None and result.stop_reason != "cancelled":
         fail(result.error.message)
-    return _exit_code(result, approvals)
+    return _exit_code(result, approvals, unasked)
 
 
 async def _turn(
@@ -94,28 +95,47 @@ async def _turn(
     prompt: str,
     cwd: str,
     approvals: RunApprovals,
-) -> wire.TurnResult:
-    engine = Engine(settings, store, printer)
+) -> tuple[wire.TurnResult, list[str]]:
+    """The turn's result and the tools that needed an approval nobody could give."""
+    service = Service(settings, store)
     if args.session:
-        session = engine.session(args.session)
+        session_id = service.session_info(args.session).session_id
     else:
-        session = engine.create_session(wire.SessionCreateParams(cwd=cwd, title=prompt[:80]))
+        session_id = service.create_session(
+            wire.SessionCreateParams(cwd=cwd, title=prompt[:80])
+        ).session_id
+    answerer = Answerer(service.approvals, approvals.port)
+
+    async def show(batch: Batch) -> None:
+        for sid, event in batch:
+            printer(sid, event)
+            answerer.see(event)
+
+    pump = Pump(service.hub, show, answers_approvals=approvals.port.available)
+    pump.follow(session_id)
+    delivering = asyncio.create_task(pump.run())
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGINT, lambda: engine.cancel(session.id))
     try:
-        return await engine.submit(session.id, prompt, None, approvals.port)
+        handle = await service.start_turn(session_id, prompt)
+        loop.add_signal_handler(signal.SIGINT, handle.cancel)
+        result = await handle
+        await pump.reached(session_id, handle.final_seq)
+        return result, handle.unasked
     finally:
         loop.remove_signal_handler(signal.SIGINT)
-        await engine.shutdown()
+        pump.close()
+        await delivering
+        await answerer.aclose()
+        await service.shutdown()
 
 
-def _exit_code(result: wire.TurnResult, approvals: RunApprovals) -> int:
+def _exit_code(result: wire.TurnResult, approvals: RunApprovals, unasked: list[str]) -> int:
     if result.stop_reason == "cancelled":
         return EXIT_INTERRUPTED
     if result.stop_reason == "error":
         code = result.error.code if result.error else ErrorCode.INTERNAL
         return EXIT_USAGE if code in _CONFIG_CODES else EXIT_ERROR
-    if (refusal := approvals.refusal()) is not None:
+    if (refusal := approvals.refusal(unasked)) is not None:
         fail(refusal)
         return EXIT_DENIED
     return EXIT_OK

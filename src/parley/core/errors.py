@@ -26,6 +26,7 @@ class ErrorCode(enum.StrEnum):
     TOOL_FAILED = "tool_failed"
     APPROVAL_DENIED = "approval_denied"
     APPROVAL_TIMEOUT = "approval_timeout"
+    APPROVAL_NOT_FOUND = "approval_not_found"
     CANCELLED = "cancelled"
     SHUTTING_DOWN = "shutting_down"
     INTERNAL = "internal"

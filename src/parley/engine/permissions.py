@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import abc
 from typing import Any, Literal, TypeAlias
 
 import attrs
@@ -24,51 +23,10 @@ class ToolCall:
 
 
 @attrs.frozen
-class ApprovalQuestion:
-    session_id: str
-    turn_id: str
-    approval_id: str
-    call: ToolCall
-    options: tuple[Decision, ...]
-    timeout_s: float
-    reason: str
-
-
-@attrs.frozen
 class Verdict:
     allowed: bool
     reason: str = ""
     code: ErrorCode | None = None  # approval_denied / approval_timeout when refused
-
-
-class ApprovalPort(abc.ABC):
-    """How a front door asks a person. `ask` returns the decision, or None on timeout.
-
-    The Authorizer bounds `ask` by the question's timeout and cancels it when the turn is
-    cancelled; an answer that is not one of the question's options counts as a rejection.
-    """
-
-    @property
-    @abc.abstractmethod
-    def available(self) -> bool: ...
-
-    @abc.abstractmethod
-    async def ask(self, question: ApprovalQuestion) -> Decision | None: ...
-
-    def unasked(self, call: ToolCall, reason: str) -> None:
-        """A call needed a person's answer and this port (not `available`) could not ask;
-        it is denied. Front doors that must report this (`parley run` exits 3) record it."""
-
-
-class NoApprovals(ApprovalPort):
-    """A front door that cannot ask anyone: `ask` means deny."""
-
-    @property
-    def available(self) -> bool:
-        return False
-
-    async def ask(self, question: ApprovalQuestion) -> Decision | None:
-        return None
 
 
 def mode_action(mode: str, kind: str) -> Action:

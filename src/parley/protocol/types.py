@@ -318,8 +318,24 @@ class SessionListResult:
 
 
 @wire_type
+class SessionGetParams:
+    session_id: str = attrs.field(metadata=doc("", minLength=1))
+    limit: int = attrs.field(
+        default=1000,
+        metadata=doc("At most this many messages, oldest first.", minimum=1, maximum=10000),
+    )
+    cursor: str | None = attrs.field(
+        default=None, metadata=doc("From a previous answer's nextCursor: the next page.")
+    )
+
+
+@wire_type
 class SessionDetail(SessionInfo):
     messages: list[MessageView] = attrs.field(factory=list)
+    next_cursor: str | None = attrs.field(
+        default=None,
+        metadata=doc("More messages follow: pass it as cursor to session/get for the next page."),
+    )
 
 
 @wire_type
@@ -528,6 +544,22 @@ class TurnError:
 
 
 @wire_type
+class ApprovalRequested:
+    method: ClassVar[str] = "approval/requested"
+    approval_id: str
+    tool_call_id: str
+    tool: str
+    input: dict[str, Any]
+    options: list[ApprovalDecision]
+    timeout_ms: int
+    reason: str = attrs.field(default="", metadata=doc("Why the server is asking."))
+    display: dict[str, Any] | None = attrs.field(
+        default=None,
+        metadata=doc("Render hints: path and unified diff for edits, command for bash."),
+    )
+
+
+@wire_type
 class ApprovalTimedOut:
     method: ClassVar[str] = "approval/timeout"
     approval_id: str
@@ -550,6 +582,7 @@ Event: TypeAlias = (
     | ToolCompleted
     | UsageReport
     | TurnError
+    | ApprovalRequested
     | ApprovalTimedOut
     | ApprovalResolved
 )

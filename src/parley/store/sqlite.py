@@ -60,6 +60,7 @@ _SESSION_COLUMNS = """
     (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.session_id = s.session_id),
     (SELECT COALESCE(MAX(number), 0) FROM turns t WHERE t.session_id = s.session_id)
 """
+_MAX_SEQ = 2**63 - 1
 _INSERT_EVENT = (
     "INSERT INTO events (session_id, seq, turn_id, method, params) VALUES (?, ?, ?, ?, ?)"
 )
@@ -257,9 +258,12 @@ class SqliteStore(Store):
             (session_id, turn_id, _encode(message_to_dict(message))),
         )
 
-    def load_messages(self, session_id: str) -> list[StoredMessage]:
+    def load_messages(
+        self, session_id: str, *, offset: int = 0, limit: int | None = None
+    ) -> list[StoredMessage]:
         rows = self._conn.execute(
-            "SELECT turn_id, body FROM messages WHERE session_id = ? ORDER BY id", (session_id,)
+            "SELECT turn_id, body FROM messages WHERE session_id = ? ORDER BY id LIMIT ? OFFSET ?",
+            (session_id, -1 if limit is None else limit, offset),
         ).fetchall()
         if not rows:
             return []
@@ -287,11 +291,18 @@ class SqliteStore(Store):
         except sqlite3.IntegrityError:
             raise ValueError(f"seq {seq} of session {session_id!r} is already stored") from None
 
-    def events_after(self, session_id: str, after_seq: int) -> list[StoredEvent]:
+    def events_after(
+        self,
+        session_id: str,
+        after_seq: int,
+        *,
+        limit: int | None = None,
+        up_to: int | None = None,
+    ) -> list[StoredEvent]:
         rows = self._conn.execute(
             "SELECT seq, turn_id, method, params FROM events"
-            " WHERE session_id = ? AND seq > ? ORDER BY seq",
-            (session_id, after_seq),
+            " WHERE session_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+            (session_id, after_seq, _MAX_SEQ if up_to is None else up_to, limit or -1),
         )
         return [StoredEvent(seq, t, method, _decode(params)) for seq, t, method, params in rows]
 

@@ -4,7 +4,7 @@
 /** The protocol major this package speaks. */
 export const PROTOCOL_VERSION = 1;
 /** The semver of the schema set these types come from. */
-export const SCHEMA_VERSION = "1.1.0";
+export const SCHEMA_VERSION = "1.2.0";
 
 export type ApprovalDecision = "allow_once" | "allow_always" | "reject_once" | "reject_always";
 
@@ -12,6 +12,27 @@ export type ApprovalDecision = "allow_once" | "allow_always" | "reject_once" | "
 export interface ApprovalRequestParams {
   sessionId: string;
   turnId: string;
+  approvalId: string;
+  toolCallId: string;
+  tool: string;
+  input: Record<string, unknown>;
+  options: ApprovalDecision[];
+  timeoutMs: number;
+  /** Why the server is asking. */
+  reason?: string;
+  /** Render hints: path and unified diff for edits, command for bash. */
+  display?: Record<string, unknown>;
+}
+
+/** approval/requested notification. A tool call waits for approval. Stored like every event, so any viewer (and one that reconnects) sees the open question; any door may answer it by approvalId while it is open. Over stdio, hosts with the approvals capability are also sent approval/request for it. */
+export interface ApprovalRequested {
+  sessionId: string;
+  turnId: string;
+  /**
+   * Per session, strictly increasing, persisted.
+   * @minimum 1
+   */
+  seq: number;
   approvalId: string;
   toolCallId: string;
   tool: string;
@@ -90,7 +111,7 @@ export interface ClientInfo {
 export type Empty = Record<string, never>;
 
 /** Stable codes in error.data.code and in error notifications. New codes may be added without a protocol bump. */
-export type ErrorCode = "not_initialized" | "protocol_version_mismatch" | "invalid_params" | "session_not_found" | "session_busy" | "session_exists" | "turn_not_found" | "profile_not_found" | "config_invalid" | "provider_not_configured" | "provider_auth_failed" | "provider_error" | "rate_limited" | "context_window_exceeded" | "tool_failed" | "approval_denied" | "approval_timeout" | "cancelled" | "shutting_down" | "internal";
+export type ErrorCode = "not_initialized" | "protocol_version_mismatch" | "invalid_params" | "session_not_found" | "session_busy" | "session_exists" | "turn_not_found" | "profile_not_found" | "config_invalid" | "provider_not_configured" | "provider_auth_failed" | "provider_error" | "rate_limited" | "context_window_exceeded" | "tool_failed" | "approval_denied" | "approval_timeout" | "approval_not_found" | "cancelled" | "shutting_down" | "internal";
 
 export interface ErrorInfo {
   code: ErrorCode;
@@ -269,7 +290,7 @@ export interface SessionCreateParams {
   additionalDirectories?: string[];
 }
 
-/** session/get result. A session's info and its messages. */
+/** session/get result. A session's info and a page of its messages (oldest first; nextCursor for more). */
 export interface SessionDetail {
   sessionId: string;
   cwd: string;
@@ -294,6 +315,8 @@ export interface SessionDetail {
   /** More directories the session's tools may use. */
   additionalDirectories?: string[];
   messages?: MessageView[];
+  /** More messages follow: pass it as cursor to session/get for the next page. */
+  nextCursor?: string;
 }
 
 /** session/fork params. A new session with the history up to atTurn (default: all of it). */
@@ -307,6 +330,20 @@ export interface SessionForkParams {
   atTurn?: number;
   /** @pattern ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}(?!\n)$ */
   newSessionId?: string;
+}
+
+/** session/get params. A session's info and a page of its messages (oldest first; nextCursor for more). */
+export interface SessionGetParams {
+  /** @minLength 1 */
+  sessionId: string;
+  /**
+   * At most this many messages, oldest first.
+   * @minimum 1
+   * @maximum 10000
+   */
+  limit?: number;
+  /** From a previous answer's nextCursor: the next page. */
+  cursor?: string;
 }
 
 /**
@@ -359,10 +396,7 @@ export interface SessionListResult {
   nextCursor?: string;
 }
 
-/**
- * session/get params. A session's info and its messages.
- * session/delete params. Delete a session and everything stored for it.
- */
+/** session/delete params. Delete a session and everything stored for it. */
 export interface SessionRef {
   /** @minLength 1 */
   sessionId: string;
@@ -532,8 +566,8 @@ export interface RequestMap {
   "session/resume": { params: SessionResumeParams; result: SessionInfo };
   /** Sessions, newest first, paged by cursor. */
   "session/list": { params: SessionListParams; result: SessionListResult };
-  /** A session's info and its messages. */
-  "session/get": { params: SessionRef; result: SessionDetail };
+  /** A session's info and a page of its messages (oldest first; nextCursor for more). */
+  "session/get": { params: SessionGetParams; result: SessionDetail };
   /** A new session with the history up to atTurn (default: all of it). */
   "session/fork": { params: SessionForkParams; result: SessionInfo };
   /** Delete a session and everything stored for it. */
@@ -576,6 +610,8 @@ export interface NotificationMap {
   "usage": UsageReport;
   /** The turn failed; ends the turn instead of result/final. */
   "error": TurnError;
+  /** A tool call waits for approval. Stored like every event, so any viewer (and one that reconnects) sees the open question; any door may answer it by approvalId while it is open. Over stdio, hosts with the approvals capability are also sent approval/request for it. */
+  "approval/requested": ApprovalRequested;
   /** The host did not answer an approval in time; the call was rejected. */
   "approval/timeout": ApprovalTimedOut;
   /** An approval was settled: the host's decision, or reject_once when the turn was cancelled or the answer was not one of the options. Every window showing the question can close it. */
@@ -612,6 +648,7 @@ export const NOTIFICATION_METHODS = [
   "tool/completed",
   "usage",
   "error",
+  "approval/requested",
   "approval/timeout",
   "approval/resolved",
 ] as const satisfies readonly NotificationMethod[];
@@ -634,6 +671,7 @@ export const ERROR_CODES = [
   "tool_failed",
   "approval_denied",
   "approval_timeout",
+  "approval_not_found",
   "cancelled",
   "shutting_down",
   "internal",

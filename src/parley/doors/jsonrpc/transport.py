@@ -36,19 +36,35 @@ def _pump(loop: asyncio.AbstractEventLoop, reader: asyncio.StreamReader, pipe: o
     loop.call_soon_threadsafe(reader.feed_eof)
 
 
+class _Flow(asyncio.Protocol):
+    """Knows when the pipe to the peer is full: the peer is not reading."""
+
+    def __init__(self) -> None:
+        self.writable = asyncio.Event()
+        self.writable.set()
+
+    def pause_writing(self) -> None:
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        self.writable.set()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.writable.set()  # nobody waits for a peer that is gone
+
+
 class Outbox:
-    """Frames written in one event-loop tick leave together, after `before_send` has run.
+    """Frames written in one event-loop tick leave together, in one write."""
 
-    `before_send` is the durability barrier (the store's commit): nothing reaches the host
-    before it is stored, and one commit covers a whole batch of notifications.
-    """
+    # Past this much unsent output, event delivery waits for the peer to read (replies do not).
+    HIGH_WATER = 1 << 20
 
-    def __init__(self, fd: int, before_send: Callable[[], None]) -> None:
+    def __init__(self, fd: int) -> None:
         self._fd = fd
-        self._before_send = before_send
         self._parts: list[bytes] = []
         self._scheduled = False
         self._transport: asyncio.WriteTransport | None = None
+        self._flow = _Flow()
         self._closed = False
         self.framing = Framing.HEADERS
         self.last_write = 0.0
@@ -62,10 +78,17 @@ class Outbox:
         loop = asyncio.get_running_loop()
         pipe = os.fdopen(self._fd, "wb", buffering=0)
         try:
-            self._transport, _ = await loop.connect_write_pipe(asyncio.Protocol, pipe)
+            self._transport, _ = await loop.connect_write_pipe(lambda: self._flow, pipe)
+            self._transport.set_write_buffer_limits(high=self.HIGH_WATER)
         except ValueError:  # stdout is a regular file: plain blocking writes are fine there
             self._transport = None
             self._file = pipe
+
+    async def writable(self) -> None:
+        """Wait while the peer is not reading what was sent."""
+        self.flush()
+        if not self._closed:
+            await self._flow.writable.wait()
 
     def write(self, body: bytes) -> None:
         """pygls's writer interface: `body` is one serialized JSON-RPC message."""
@@ -80,7 +103,6 @@ class Outbox:
         self._scheduled = False
         if not self._parts or self._closed:
             return
-        self._before_send()
         data = b"".join(self._parts)
         self._parts.clear()
         self.last_write = asyncio.get_running_loop().time()

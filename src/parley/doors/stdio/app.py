@@ -1,5 +1,6 @@
-"""`parley serve`: the stdio JSON-RPC front door. Owns the connection's lifecycle: framing
-detection, the handshake, routing, cancellation, idle timeout and a clean shutdown."""
+"""`parley serve`: the stdio JSON-RPC front door. Owns the connection's lifecycle (framing
+detection, the handshake, routing, idle timeout, a clean shutdown) and its delivery of the
+sessions' events; everything else is the engine service's."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from pygls.server import JsonRPCServer
 from parley.config import Settings
 from parley.doors.jsonrpc.dispatch import route
 from parley.doors.jsonrpc.framing import FrameError, FrameReader
-from parley.doors.jsonrpc.peer import ParleyProtocol
+from parley.doors.jsonrpc.peer import JsonRpcPeer, MsgId
 from parley.doors.jsonrpc.transport import Outbox, open_reader
 from parley.doors.stdio.approvals import HostApprovals
 from parley.doors.stdio.handlers import handlers
@@ -27,34 +28,37 @@ from parley.protocol.errors import RpcCode
 from parley.store.base import Store
 
 if TYPE_CHECKING:
-    from parley.engine.engine import Engine
+    from parley.engine.pump import Batch, Pump
+    from parley.engine.service import Service
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_S = 1.5
 
 
 class ParleyServer(JsonRPCServer):
-    protocol: ParleyProtocol
+    protocol: JsonRpcPeer
 
     def __init__(
         self, settings: Settings, open_store: Callable[[], Store], persistent: bool
     ) -> None:
         # A bare converter: pygls only unstructures its own envelopes with it (params and
         # results are converted by dispatch.route), and its default one loads the LSP types.
-        super().__init__(protocol_cls=ParleyProtocol, converter_factory=cattrs.Converter)
+        super().__init__(protocol_cls=JsonRpcPeer, converter_factory=cattrs.Converter)
         self.settings = settings
         self._open_store = open_store
         self._store: Store | None = None
         self.persistent = persistent
         self.negotiated: Negotiated | None = None
-        self.approvals: HostApprovals | None = None
         self.outbox: Outbox | None = None
         self._stop = asyncio.Event()
         self._last_input = 0.0
+        # In-flight turn/submit requests, so $/cancelRequest on one cancels its turn.
+        self.turn_requests: dict[MsgId, tuple[str, str]] = {}
+        self.protocol.on_cancel = self._cancel_turn_request
         for method, handler in handlers(self).items():
             self.feature(method)(route(method, handler, lambda: self.negotiated is not None))
 
-    # The engine and the store are built on first use, which normally is right after the
+    # The service and the store are built on first use, which normally is right after the
     # initialize answer has been written: the handshake does not wait for them.
 
     @property
@@ -64,14 +68,25 @@ class ParleyServer(JsonRPCServer):
         return self._store
 
     @functools.cached_property
-    def engine(self) -> Engine:
-        from parley.engine.engine import Engine
+    def service(self) -> Service:
+        from parley.engine.service import Service
 
-        return Engine(self.settings, self.store, self._on_event)
+        return Service(self.settings, self.store)
 
-    def _commit(self) -> None:
-        if self._store is not None:
-            self._store.commit()
+    @functools.cached_property
+    def pump(self) -> Pump:
+        """This connection's delivery of the sessions it created, resumed or ran turns on."""
+        from parley.engine.pump import Pump
+
+        pump = Pump(self.service.hub, self._deliver, answers_approvals=self.approvals is not None)
+        self._delivering = asyncio.get_running_loop().create_task(pump.run())
+        return pump
+
+    @functools.cached_property
+    def approvals(self) -> HostApprovals | None:
+        assert self.negotiated is not None
+        options = self.negotiated.approval_options
+        return HostApprovals(self.protocol, lambda: self.service, options) if options else None
 
     # --- called by handlers --------------------------------------------------------------------
 
@@ -79,51 +94,67 @@ class ParleyServer(JsonRPCServer):
         negotiated, result = negotiate(params, self.persistent)
         self._accept(negotiated)
         assert self.outbox is not None
-        self.outbox.after_next_flush(lambda: self.engine)
+        self.outbox.after_next_flush(lambda: self.service)
         return result
 
     def _accept(self, negotiated: Negotiated) -> None:
         self.negotiated = negotiated
-        if negotiated.approval_options:
-            self.approvals = HostApprovals(self.protocol, negotiated.approval_options)
         client = negotiated.client
         log.info("initialized by %s %s", client.name, client.version or "")
 
-    def replay(self, session_id: str, after_seq: int) -> None:
-        for event in self.store.events_after(session_id, after_seq):
-            self._send_event(event.method, session_id, event.turn_id, event.seq, event.params)
-
-    def cancel_turn(self, session_id: str, turn_id: str) -> None:
-        self.engine.cancel(session_id, turn_id)
+    def follow(self, session_id: str, after_seq: int | None = None) -> int:
+        """Send this host the session's events from now on (after `after_seq` first), and ask
+        it about the session's open approvals. Returns the seq that is out once replayed."""
+        if after_seq is None and self.pump.follows(session_id):
+            return 0
+        until = self.pump.follow(session_id, after_seq)
+        if self.approvals is not None:
+            for question in self.service.pending_approvals(session_id):
+                self.approvals.ask(question)
+        return until
 
     def request_stop(self) -> None:
         asyncio.get_running_loop().call_soon(self._stop.set)
 
+    def _cancel_turn_request(self, msg_id: MsgId) -> bool:
+        turn = self.turn_requests.get(msg_id)
+        if turn is None:
+            return False
+        # Cancel the turn, not the request: its answer is a result with stopReason cancelled.
+        self.service.cancel_turn(*turn)
+        return True
+
     # --- events --------------------------------------------------------------------------------
 
-    def _on_event(
-        self, session_id: str, turn_id: str, seq: int, event: wire.Event, params: dict[str, Any]
-    ) -> None:
-        self._send_event(event.method, session_id, turn_id, seq, params)
-
-    def _send_event(
-        self, method: str, session_id: str, turn_id: str, seq: int, params: dict[str, Any]
-    ) -> None:
-        if self.negotiated is not None and method not in self.negotiated.events:
-            return
-        self.protocol.notify(method, wire.notification_params(session_id, turn_id, seq, params))
+    async def _deliver(self, batch: Batch) -> None:
+        assert self.negotiated is not None
+        assert self.outbox is not None
+        events = self.negotiated.events
+        notify = self.protocol.notify
+        approvals = self.approvals
+        for session_id, event in batch:
+            if event.method in events:
+                notify(
+                    event.method,
+                    wire.notification_params(session_id, event.turn_id, event.seq, event.params),
+                )
+            if approvals is not None:
+                approvals.see(event)
+        # A host that stops reading holds the pump here; the hub drops it once its queue is
+        # full, and it follows again from the store when the host reads: nothing is lost.
+        await self.outbox.writable()
 
     # --- the connection ------------------------------------------------------------------------
 
     async def serve(self, fd_in: int, fd_out: int, early: EarlyInput) -> None:
         reader = FrameReader(await open_reader(fd_in), parser=early.parser, ready=early.unhandled)
-        self.outbox = Outbox(fd_out, self._commit)
+        self.outbox = Outbox(fd_out)
         await self.outbox.open()
         self.protocol.set_writer(self.outbox, include_headers=False)
         if early.negotiated is not None:
             self._accept(early.negotiated)
             # As after the server's own initialize answer: build it while the host reads.
-            asyncio.get_running_loop().call_soon(lambda: self.engine)
+            asyncio.get_running_loop().call_soon(lambda: self.service)
         waiters = {
             asyncio.create_task(self._read_loop(reader)),
             asyncio.create_task(self._stop.wait()),
@@ -167,9 +198,9 @@ class ParleyServer(JsonRPCServer):
 
     async def _wind_down(self) -> None:
         """Cancel in-flight turns, let every request be answered, flush, close the store."""
-        if "engine" in self.__dict__:
-            await self.engine.shutdown()
-        # Handler tasks of requests still being answered (server->host requests are not tasks).
+        if "service" in self.__dict__:
+            await self.service.shutdown()
+        # Handler tasks of requests still being answered.
         futures: list[Any] = list(self.protocol._request_futures.values())
         pending = [f for f in futures if isinstance(f, asyncio.Task)]
         if pending:
@@ -177,6 +208,10 @@ class ParleyServer(JsonRPCServer):
             for task in late:
                 task.cancel()
             await asyncio.sleep(0)
+        if "pump" in self.__dict__:
+            self.pump.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._delivering, SHUTDOWN_GRACE_S)
         assert self.outbox is not None
         await self.outbox.drain()
         self.outbox.close()

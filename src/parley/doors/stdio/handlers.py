@@ -1,4 +1,4 @@
-"""One handler per host -> server method; each speaks wire types and calls the engine."""
+"""One handler per host -> server method; each speaks wire types and calls the service."""
 
 from __future__ import annotations
 
@@ -21,68 +21,70 @@ def handlers(server: ParleyServer) -> dict[str, Handler]:
         return server.initialize(p)
 
     async def shutdown(_: wire.Empty) -> wire.Empty:
-        engine = server.engine
-        await engine.shutdown()
+        await server.service.shutdown()
         server.request_stop()
         return wire.Empty()
 
     def session_create(p: wire.SessionCreateParams) -> wire.SessionInfo:
-        engine = server.engine
-        return engine.info(engine.create_session(p).id)
+        info = server.service.create_session(p)
+        server.follow(info.session_id)
+        return info
 
-    def session_resume(p: wire.SessionResumeParams) -> wire.SessionInfo:
-        engine = server.engine
-        session = engine.session(p.session_id)
-        if p.after_seq is not None:
-            server.replay(session.id, p.after_seq)
-        return engine.info(session.id)
+    async def session_resume(p: wire.SessionResumeParams) -> wire.SessionInfo:
+        service = server.service
+        service.session_info(p.session_id)  # session_not_found before anything is sent
+        until = server.follow(p.session_id, p.after_seq)
+        await server.pump.reached(p.session_id, until)  # the replay goes out before the answer
+        return service.session_info(p.session_id)
 
     def session_list(p: wire.SessionListParams) -> wire.SessionListResult:
-        engine = server.engine
-        return engine.list_sessions(p)
+        return server.service.list_sessions(p)
 
-    def session_get(p: wire.SessionRef) -> wire.SessionDetail:
-        engine = server.engine
-        return engine.detail(p.session_id)
+    def session_get(p: wire.SessionGetParams) -> wire.SessionDetail:
+        return server.service.session_detail(p.session_id, p.limit, p.cursor)
 
     def session_fork(p: wire.SessionForkParams) -> wire.SessionInfo:
-        engine = server.engine
-        return engine.info(engine.fork(p.session_id, p.at_turn, p.new_session_id).id)
+        info = server.service.fork_session(p.session_id, p.at_turn, p.new_session_id)
+        server.follow(info.session_id)
+        return info
 
     def session_delete(p: wire.SessionRef) -> wire.Empty:
-        engine = server.engine
-        engine.delete(p.session_id)
+        server.service.delete_session(p.session_id)
         return wire.Empty()
 
     async def turn_submit(p: wire.TurnSubmitParams) -> wire.TurnResult:
-        engine = server.engine
+        service = server.service
+        service.session_info(p.session_id)  # session_not_found before following it
+        server.follow(p.session_id)
         turn_id = p.turn_id or new_id("turn")
         request_id = server.protocol.msg_id
         assert request_id is not None  # pygls sets it for every request handler
-        server.protocol.turn_requests[request_id] = (p.session_id, turn_id)
+        server.turn_requests[request_id] = (p.session_id, turn_id)
         try:
-            return await engine.submit(p.session_id, p.prompt, turn_id, server.approvals)
+            handle = await service.start_turn(p.session_id, p.prompt, turn_id)
+            result = await handle
+            # The turn's events, its result/final or error last, go out before this answer.
+            await server.pump.reached(p.session_id, handle.final_seq)
+            return result
         finally:
-            server.protocol.turn_requests.pop(request_id, None)
+            server.turn_requests.pop(request_id, None)
 
     def turn_cancel(p: wire.TurnCancelParams) -> wire.Empty:
-        engine = server.engine
-        engine.session(p.session_id)  # session_not_found for unknown ids
-        engine.cancel(p.session_id, p.turn_id)
+        server.service.cancel_turn(p.session_id, p.turn_id)
         return wire.Empty()
 
     def profile_list(p: wire.ProfileListParams) -> wire.ProfileListResult:
         from parley.engine.profiles import profile_info
 
-        return wire.ProfileListResult([profile_info(x) for x in server.engine.profiles(p.cwd)])
+        return wire.ProfileListResult([profile_info(x) for x in server.service.profiles(p.cwd)])
 
     def profile_get(p: wire.ProfileGetParams) -> wire.ProfileInfo:
         from parley.engine.profiles import profile_info
 
-        return profile_info(server.engine.profile(p.name, p.cwd))
+        return profile_info(server.service.profile(p.name, p.cwd))
 
     def provider_list(_: wire.Empty) -> wire.ProviderListResult:
-        return server.engine.provider_list()
+        return server.service.provider_list()
 
     return {
         m.INITIALIZE: initialize,
