@@ -63,6 +63,7 @@ PermissionMode: TypeAlias = Literal["ask", "accept-edits", "allow", "deny"]
 ApprovalDecision: TypeAlias = Literal["allow_once", "allow_always", "reject_once", "reject_always"]
 StopReason: TypeAlias = Literal["end_turn", "max_turns", "cancelled", "refusal", "error"]
 ToolKind: TypeAlias = Literal["read", "edit", "execute"]
+MessageRole: TypeAlias = Literal["user", "assistant"]
 # (?!\n): Python's `$` (so jsonschema's) also matches before a final newline; ECMA-262's does not.
 SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}(?!\n)$"
 
@@ -198,7 +199,7 @@ class SessionInfo:
 class MessageView:
     """A stored conversation message. Blocks: text, thinking, tool_use, tool_result, image."""
 
-    role: Literal["user", "assistant"]
+    role: MessageRole
     content: list[dict[str, Any]]
     turn_id: str | None = None
 
@@ -243,7 +244,7 @@ class ProfileInfo:
 
 @wire_type
 class Empty:
-    """No fields."""
+    """An object with no fields: the params or result of a method that needs none."""
 
 
 # --- host -> server requests ------------------------------------------------------------------
@@ -554,8 +555,10 @@ Event: TypeAlias = (
     | ApprovalResolved
 )
 
-# The string unions the schemas name ($defs), so types generated from them can name them too.
+# The unions the schemas name ($defs), so types generated from them can name them too.
 NAMED_UNIONS: dict[Any, str] = {
+    ContentBlock: "ContentBlock",
+    MessageRole: "MessageRole",
     PermissionMode: "PermissionMode",
     ApprovalDecision: "ApprovalDecision",
     StopReason: "StopReason",
