@@ -21,7 +21,7 @@ async def test_initialize_reports_versions_and_negotiated_events(
 ) -> None:
     agent = await spawn(write_script(*REPLY), events=["result/final", "not/a-real-event"])
     assert agent.server is not None
-    assert (agent.server.protocol_version, agent.server.schema_version) == (1, "1.1.0")
+    assert (agent.server.protocol_version, agent.server.schema_version) == (1, "1.2.0")
     assert agent.server.capabilities.events == ["result/final"]
     assert agent.server.capabilities.approvals is None
 
@@ -148,7 +148,7 @@ def reply(msg_id, result):
     out.write(b"Content-Length: %d\\r\\n\\r\\n" % len(body) + body); out.flush()
 header = sys.stdin.buffer.readline(); sys.stdin.buffer.readline()
 request = json.loads(sys.stdin.buffer.read(int(header.split(b":")[1])))
-reply(request["id"], {"protocolVersion": 1, "schemaVersion": "1.1.0",
+reply(request["id"], {"protocolVersion": 1, "schemaVersion": "1.2.0",
                       "serverInfo": {"name": "stubborn", "version": "0"}, "capabilities": {}})
 time.sleep(60)  # ignores agent/shutdown, end of input and SIGTERM
 """

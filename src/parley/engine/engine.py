@@ -28,7 +28,8 @@ from parley.providers import registry
 from parley.providers.base import Provider
 from parley.store.base import Store
 from parley.store.records import SessionRecord, TurnStatus
-from parley.tools.registry import ToolRegistry
+from parley.tools.mcp.config import session_tables
+from parley.tools.session_tools import session_tools
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +138,7 @@ class Engine:
             title=params.title,
             tags=list(params.tags),
             additional_directories=extra,
+            mcp_servers=session_tables(params.mcp_servers),
         )
         session = self._open(record, [], profile)
         session.provider  # noqa: B018  # a bad provider or script fails before anything is stored
@@ -154,7 +156,7 @@ class Engine:
             history,
             profile,
             make_provider,
-            ToolRegistry.builtin(profile.allowed_tools, profile.disallowed_tools),
+            session_tools(record, profile, self.settings),
             self.store,
             self.listener,
             self.settings.tool_timeout,

@@ -84,6 +84,11 @@ def handlers(server: ParleyServer) -> dict[str, Handler]:
     def provider_list(_: wire.Empty) -> wire.ProviderListResult:
         return server.engine.provider_list()
 
+    async def tool_list(p: wire.SessionRef) -> wire.ToolListResult:
+        from parley.engine.tool_list import tool_list
+
+        return await tool_list(server.engine.session(p.session_id))
+
     return {
         m.INITIALIZE: initialize,
         m.SHUTDOWN: shutdown,
@@ -98,4 +103,5 @@ def handlers(server: ParleyServer) -> dict[str, Handler]:
         m.PROFILE_LIST: profile_list,
         m.PROFILE_GET: profile_get,
         m.PROVIDER_LIST: provider_list,
+        m.TOOL_LIST: tool_list,
     }

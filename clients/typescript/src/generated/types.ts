@@ -4,7 +4,7 @@
 /** The protocol major this package speaks. */
 export const PROTOCOL_VERSION = 1;
 /** The semver of the schema set these types come from. */
-export const SCHEMA_VERSION = "1.1.0";
+export const SCHEMA_VERSION = "1.2.0";
 
 export type ApprovalDecision = "allow_once" | "allow_always" | "reject_once" | "reject_always";
 
@@ -128,11 +128,63 @@ export interface InitializeResult {
   capabilities: ServerCapabilities;
 }
 
+/** An MCP server Parley reaches over streamable HTTP. */
+export interface McpServerHttp {
+  type: "http";
+  /**
+   * Names its tools: mcp__<name>__<tool>.
+   * @minLength 1
+   */
+  name: string;
+  /** @pattern ^https?:// */
+  url: string;
+  headers?: NameValue[];
+}
+
+export interface McpServerInfo {
+  name: string;
+  transport: "stdio" | "http";
+  /** stopped: idle, or went away; it starts again on the next call. */
+  status: McpServerStatus;
+  toolCount?: number;
+  /** Its tools' readOnlyHint makes them read tools. */
+  trusted?: boolean;
+  /** Why it has no tools now. */
+  error?: string;
+}
+
+export type McpServerStatus = "not_started" | "running" | "stopped" | "failed";
+
+/** An MCP server Parley runs as a subprocess, speaking MCP on its stdin and stdout. */
+export interface McpServerStdio {
+  /**
+   * Names its tools: mcp__<name>__<tool>.
+   * @minLength 1
+   */
+  name: string;
+  /**
+   * The program; looked up on PATH.
+   * @minLength 1
+   */
+  command: string;
+  args?: string[];
+  /** Set for the server, besides HOME, PATH, USER and the like. */
+  env?: NameValue[];
+  /** Optional: a server without a type is a stdio one. */
+  type?: "stdio";
+}
+
 /** A stored conversation message. Blocks: text, thinking, tool_use, tool_result, image. */
 export interface MessageView {
   role: "user" | "assistant";
   content: Record<string, unknown>[];
   turnId?: string;
+}
+
+/** An environment variable or an HTTP header. */
+export interface NameValue {
+  name: string;
+  value: string;
 }
 
 export type PermissionMode = "ask" | "accept-edits" | "allow" | "deny";
@@ -191,7 +243,7 @@ export interface Progress {
   data?: Record<string, unknown>;
 }
 
-export type ProgressStage = "turn_started" | "model_request" | "tool_running" | "retrying" | "compacting" | "compacted" | "interrupted";
+export type ProgressStage = "turn_started" | "model_request" | "tool_running" | "retrying" | "compacting" | "compacted" | "interrupted" | "mcp_starting" | "mcp_failed";
 
 export interface ProviderInfo {
   name: string;
@@ -267,6 +319,8 @@ export interface SessionCreateParams {
   tags?: string[];
   /** More directories the session's tools may use. */
   additionalDirectories?: string[];
+  /** MCP servers for this session, in ACP's session/new shape; they join (and by name replace) the config file's and the profile's, start on first need, and are never trusted. */
+  mcpServers?: (McpServerStdio | McpServerHttp)[];
 }
 
 /** session/get result. A session's info and its messages. */
@@ -362,6 +416,7 @@ export interface SessionListResult {
 /**
  * session/get params. A session's info and its messages.
  * session/delete params. Delete a session and everything stored for it.
+ * tool/list params. The session's tools, built-in and from MCP servers, with where each comes from, and its MCP servers; starts the servers not yet started.
  */
 export interface SessionRef {
   /** @minLength 1 */
@@ -428,7 +483,27 @@ export interface ToolCompleted {
   display?: Record<string, unknown>;
 }
 
+export interface ToolInfo {
+  /** The name the model calls it by. */
+  name: string;
+  description: string;
+  /** How permissions treat it: read, edit, or execute (asks by default). */
+  kind: ToolKind;
+  source: "builtin" | "mcp";
+  inputSchema: Record<string, unknown>;
+  /** The MCP server, for mcp tools. */
+  server?: string;
+  /** The tool's own name on its MCP server. */
+  originalName?: string;
+}
+
 export type ToolKind = "read" | "edit" | "execute";
+
+/** tool/list result. The session's tools, built-in and from MCP servers, with where each comes from, and its MCP servers; starts the servers not yet started. */
+export interface ToolListResult {
+  tools: ToolInfo[];
+  mcpServers?: McpServerInfo[];
+}
 
 /** tool/started notification. A tool call is about to run. */
 export interface ToolStarted {
@@ -445,6 +520,8 @@ export interface ToolStarted {
   kind?: ToolKind;
   /** Render hints: path and unified diff for edits, command for bash. */
   display?: Record<string, unknown>;
+  /** The MCP server the tool belongs to; omitted for built-ins. */
+  server?: string;
 }
 
 /** turn/cancel params. Cancel the running turn; its turn/submit then answers with stopReason 'cancelled'. */
@@ -548,6 +625,8 @@ export interface RequestMap {
   "profile/get": { params: ProfileGetParams; result: ProfileInfo };
   /** Providers, whether each is configured, and its default model. */
   "provider/list": { params: Empty; result: ProviderListResult };
+  /** The session's tools, built-in and from MCP servers, with where each comes from, and its MCP servers; starts the servers not yet started. */
+  "tool/list": { params: SessionRef; result: ToolListResult };
 }
 
 /** Server -> host requests by method. */
@@ -600,6 +679,7 @@ export const REQUEST_METHODS = [
   "profile/list",
   "profile/get",
   "provider/list",
+  "tool/list",
 ] as const satisfies readonly RequestMethod[];
 
 export const NOTIFICATION_METHODS = [
