@@ -95,8 +95,10 @@ def result_output(result: mt.CallToolResult, limit: int, server: str) -> ToolOut
 
     parts: list[str] = []
     images: list[ImageBlock] = []
+    has_text = False
     for block in result.content:
         if isinstance(block, mt.TextContent):
+            has_text = True
             parts.append(block.text)
         elif isinstance(block, mt.ImageContent):
             parts.append(_image(block, images))
@@ -116,7 +118,9 @@ def result_output(result: mt.CallToolResult, limit: int, server: str) -> ToolOut
     structured = result.structured_content
     if structured is not None:
         encoded = json.dumps(structured, ensure_ascii=False)
-        if not any(_same_json(p, structured) for p in parts):
+        # A server that sends structured content also sends it as text (the spec's SHOULD);
+        # the model reads that text, or the JSON when there is none.
+        if not has_text:
             parts.append(encoded)
         if len(encoded) <= limit:
             display["structuredContent"] = structured
@@ -135,15 +139,6 @@ def _image(block: mt.ImageContent, images: list[ImageBlock]) -> str:
         return f"[image ({block.mime_type}) omitted: larger than about 5 MB]"
     images.append(ImageBlock(block.mime_type, block.data))
     return f"[image {len(images)} ({block.mime_type}) attached after the tool results]"
-
-
-def _same_json(text: str, value: Any) -> bool:
-    if len(text) > 1_000_000:
-        return False
-    try:
-        return bool(json.loads(text) == value)
-    except ValueError:
-        return False
 
 
 def _cap(text: str, limit: int) -> str:
