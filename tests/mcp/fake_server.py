@@ -8,8 +8,9 @@ Tools: echo {text}, fail {}, crash {} (exits mid-call), hang {} (never answers),
 built-in has), and two whose names differ only in characters providers refuse ("a.b", "a/b").
 --tools N adds N more (tool_0 ...), listed in pages of 50. --garbage writes lines that are not
 JSON-RPC to stdout around every answer. --log records the notifications it receives (one JSON
-per line). --pidfile appends its pid at start. --stubborn ignores SIGTERM and the end of its
-input, and leaves a child process of its own: only a kill of the process group ends them.
+per line). --pidfile appends its pid at start (and its child's). --stubborn ignores SIGTERM and
+the end of its input, and starts a child process of its own: only a kill of the process group
+ends them.
 """
 
 from __future__ import annotations
@@ -56,19 +57,20 @@ def main() -> None:
     parser.add_argument("--log")
     parser.add_argument("--stubborn", action="store_true")
     args = parser.parse_args()
-    if args.pidfile:
-        with open(args.pidfile, "a") as f:
-            f.write(f"{os.getpid()}\n")
+    started = [os.getpid()]
     if args.stubborn:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        subprocess.Popen(["sleep", "300"], stdin=subprocess.DEVNULL)
+        started.append(subprocess.Popen(["sleep", "300"], stdin=subprocess.DEVNULL).pid)
+    if args.pidfile:
+        with open(args.pidfile, "a") as f:
+            f.write("".join(f"{pid}\n" for pid in started))
     tools = [tool(name, props, hints) for name, props, hints in BASE_TOOLS]
     tools += [tool(f"tool_{i}", {}, None) for i in range(args.tools)]
 
     def send(message: dict) -> None:
         with lock:
             if args.garbage:
-                sys.stdout.write("this is not JSON-RPC\n{\"half\": \n")
+                sys.stdout.write('this is not JSON-RPC\n{"half": \n')
             sys.stdout.write(json.dumps(message) + "\n")
             if args.garbage:
                 sys.stdout.write("[1, 2, 3]\n")

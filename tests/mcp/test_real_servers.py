@@ -64,9 +64,7 @@ async def test_an_error_result_from_a_real_server_reaches_the_model_as_a_tool_er
     assert done["isError"]
     assert "Nowhere/Atlantis" in done["output"]
     detail = await client.get_session(session.session_id)
-    (tool_result,) = [
-        b for m in detail.messages for b in m.content if b["type"] == "tool_result"
-    ]
+    (tool_result,) = [b for m in detail.messages for b in m.content if b["type"] == "tool_result"]
     assert tool_result["isError"] is True
 
 

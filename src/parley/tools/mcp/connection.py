@@ -32,6 +32,15 @@ STDERR_TAIL_LINES = 20
 MAX_TOOL_PAGES = 100
 
 
+def _not_parse_noise(record: logging.LogRecord) -> bool:
+    """The SDK logs each line a server writes that is not JSON-RPC, with a traceback; the
+    connection says it once per server instead (see Connection._on_message)."""
+    return not record.getMessage().startswith("Failed to parse JSONRPC message")
+
+
+logging.getLogger("mcp.client.stdio").addFilter(_not_parse_noise)
+
+
 class ServerFailed(Exception):
     """The server could not be started, went away, or broke the protocol."""
 
