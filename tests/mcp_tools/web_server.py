@@ -7,7 +7,7 @@ import base64
 from mcp.server.mcpserver import Image, MCPServer
 from mcp.types import ToolAnnotations
 
-from tests.mcp.fake_server import PNG
+from tests.mcp_tools.fake_server import PNG
 
 
 def web_server() -> MCPServer:

@@ -3,16 +3,16 @@ streamable-HTTP server made with the SDK, driven through `parley serve` as a hos
 
 from __future__ import annotations
 
+import asyncio
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from parley.tools.mcp.naming import VALID
 from parley.protocol import types as wire
+from parley.tools.mcp.naming import VALID
 from tests.conftest import ScriptWriter
-from tests.mcp.conftest import ConfigWriter, Recorder, call, say, toml_server
+from tests.mcp_tools.conftest import ConfigWriter, Recorder, call, say, toml_server
 
 pytestmark = pytest.mark.skipif(
     shutil.which("mcp-server-time") is None, reason="the dev extras install mcp-server-time"
@@ -72,7 +72,8 @@ async def test_an_error_result_from_a_real_server_reaches_the_model_as_a_tool_er
 async def test_mcp_server_git_from_the_session_reads_the_repository(
     spawn, write_script: ScriptWriter, workspace: Path
 ) -> None:
-    subprocess.run(["git", "init", "-q", "-b", "trunk", str(workspace)], check=True)
+    git = await asyncio.create_subprocess_exec("git", "init", "-q", "-b", "trunk", str(workspace))
+    assert await git.wait() == 0
     script = write_script(
         [call("mcp__git__git_status", repo_path=str(workspace))], say("Status read.")
     )

@@ -13,7 +13,7 @@ import pytest
 
 from parley.protocol import types as wire
 from tests.conftest import ScriptWriter
-from tests.mcp.conftest import (
+from tests.mcp_tools.conftest import (
     ConfigWriter,
     Recorder,
     alive,
@@ -124,7 +124,7 @@ async def test_shutdown_leaves_no_process_behind_even_a_stubborn_one(
     assert await eventually(lambda: not alive(pidfile), 15.0)
 
 
-@pytest.mark.skipif(not os.uname().sysname == "Linux", reason="the guard uses PR_SET_PDEATHSIG")
+@pytest.mark.skipif(os.uname().sysname != "Linux", reason="the guard uses PR_SET_PDEATHSIG")
 async def test_killing_parley_outright_takes_its_servers_with_it(
     spawn, write_script: ScriptWriter, write_config: ConfigWriter, workspace: Path, tmp_path: Path
 ) -> None:

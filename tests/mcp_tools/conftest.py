@@ -113,7 +113,7 @@ def http_server() -> Iterator[str]:
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    from tests.mcp.web_server import web_server
+    from tests.mcp_tools.web_server import web_server
 
     app = web_server().streamable_http_app()
     config = uvicorn.Config(app, log_level="warning", lifespan="on")

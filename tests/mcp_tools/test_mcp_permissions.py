@@ -11,7 +11,7 @@ import pytest
 
 from parley.protocol import types as wire
 from tests.conftest import ScriptWriter
-from tests.mcp.conftest import ConfigWriter, Recorder, call, fake_command, say, toml_server
+from tests.mcp_tools.conftest import ConfigWriter, Recorder, call, fake_command, say, toml_server
 
 
 class Host:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from parley.tools.mcp.naming import VALID
 from tests.conftest import ScriptWriter
-from tests.mcp.conftest import (
+from tests.mcp_tools.conftest import (
     ConfigWriter,
     Recorder,
     alive,
