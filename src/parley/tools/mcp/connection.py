@@ -126,13 +126,13 @@ class Connection:
                     stop.cancel()
                     gone.cancel()
         except BaseException as exc:
-            if not self._ready.done():
+            if not self._ready.done():  # failed to start: start() says why
                 self._ready.set_exception(self._failure(exc))
                 self._ready.exception()  # retrieved: a start that timed out never reads it
+            elif isinstance(exc, Exception) and not self._stop.is_set():
+                log.warning("MCP server %s stopped: %s", self.name, _describe(exc))
             if not isinstance(exc, Exception):
                 raise
-            if not self._stop.is_set():
-                log.warning("MCP server %s stopped: %s", self.name, _describe(exc))
         finally:
             self._session = None
             self.closed.set()
@@ -296,6 +296,8 @@ def _describe(exc: BaseException) -> str:
         return "exited before it answered"
     if isinstance(exc, OSError) and exc.strerror:
         return f"cannot be reached: {exc.strerror}"
+    if type(exc).__module__.startswith("httpx") and "Connect" in type(exc).__name__:
+        return f"cannot be reached: {exc}"
     text = str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {text}" if type(exc).__name__ not in text else text
 
