@@ -1,16 +1,16 @@
 """A small MCP server over stdio (newline-delimited JSON-RPC), written by hand so that it can
 misbehave on purpose. Standard library only: it starts in a few milliseconds.
 
-    python fake_server.py [--tools N] [--garbage] [--pidfile F] [--log F] [--stubborn]
+    python fake_server.py [--tools N] [--garbage] [--pidfile F] [--log F] [--calls F] [--stubborn]
 
 Tools: echo {text}, fail {}, crash {} (exits mid-call), hang {} (never answers), huge {mb}
 (a result of that many megabytes), image {}, structured {}, slow {ms}, read_file {} (a name a
 built-in has), and two whose names differ only in characters providers refuse ("a.b", "a/b").
 --tools N adds N more (tool_0 ...), listed in pages of 50. --garbage writes lines that are not
 JSON-RPC to stdout around every answer. --log records the notifications it receives (one JSON
-per line). --pidfile appends its pid at start (and its child's). --stubborn ignores SIGTERM and
-the end of its input, and starts a child process of its own: only a kill of the process group
-ends them.
+per line); --calls records each call's start and end ("start NAME", "end NAME"). --pidfile
+appends its pid at start (and its child's). --stubborn ignores SIGTERM and the end of its
+input, and starts a child process of its own: only a kill of the process group ends them.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ def main() -> None:
     parser.add_argument("--garbage", action="store_true")
     parser.add_argument("--pidfile")
     parser.add_argument("--log")
+    parser.add_argument("--calls")
     parser.add_argument("--stubborn", action="store_true")
     args = parser.parse_args()
     started = [os.getpid()]
@@ -98,7 +99,7 @@ def main() -> None:
                 page["nextCursor"] = str(start + PAGE)
             send({"jsonrpc": "2.0", "id": message["id"], "result": page})
         elif method == "tools/call":
-            threading.Thread(target=call, args=(message, send), daemon=True).start()
+            threading.Thread(target=call, args=(message, send, args.calls), daemon=True).start()
         elif method == "ping":
             send({"jsonrpc": "2.0", "id": message["id"], "result": {}})
         else:
@@ -120,8 +121,11 @@ def tool(name: str, props: dict, hints: dict | None) -> dict:
     return out
 
 
-def call(message: dict, send) -> None:  # type: ignore[no-untyped-def]
+def call(message: dict, send, calls: str | None) -> None:  # type: ignore[no-untyped-def]
     name = message["params"]["name"]
+    if calls:
+        with lock, open(calls, "a") as f:
+            f.write(f"start {name}\n")
     arguments = message["params"].get("arguments") or {}
     result: dict
     if name == "echo":
@@ -152,6 +156,9 @@ def call(message: dict, send) -> None:  # type: ignore[no-untyped-def]
         result = {"content": [{"type": "text", "text": "slept"}]}
     else:
         result = {"content": [{"type": "text", "text": f"{name} ran"}]}
+    if calls:
+        with lock, open(calls, "a") as f:
+            f.write(f"end {name}\n")
     send({"jsonrpc": "2.0", "id": message["id"], "result": result})
 
 

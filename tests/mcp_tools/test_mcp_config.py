@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from parley.config import ConfigError, load_settings
+from parley.core.errors import ParleyError
 from parley.engine.profile_files import read_profile
 from parley.engine.profiles import Profile
 from parley.protocol import types as wire
@@ -168,7 +169,7 @@ def test_session_mcp_servers_arrive_in_acps_shape() -> None:
         {"name": "git", "command": "g", "args": ["x"], "env": {"A": "1"}},
         {"name": "w", "url": "http://h", "headers": {"H": "v"}},
     ]
-    with pytest.raises(ConfigError, match="'git' is used twice"):
+    with pytest.raises(ParleyError, match="/mcpServers/1/name: the name 'git' is used twice"):
         session_tables(params.mcp_servers[:1] * 2)
 
 

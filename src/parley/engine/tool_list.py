@@ -8,6 +8,7 @@ from parley.protocol import types as wire
 
 async def tool_list(session: Session) -> wire.ToolListResult:
     """Loads the tools first: asking for them is a need, so MCP servers start."""
+    from parley.tools.mcp.tool import McpTool
     from parley.tools.mcp.toolset import McpToolset
 
     await session.tools.load()
@@ -19,7 +20,7 @@ async def tool_list(session: Session) -> wire.ToolListResult:
             source="mcp" if t.server is not None else "builtin",
             input_schema=t.input_schema,
             server=t.server,
-            original_name=getattr(t, "remote_name", None),
+            original_name=t.remote_name if isinstance(t, McpTool) else None,
         )
         for t in session.tools
     ]

@@ -48,7 +48,7 @@ def mcp_servers(
 
     source = settings.sources.get("mcp_servers", "config")
     return merge(
-        from_tables(settings.mcp_servers, source, may_trust=True),
-        from_tables(profile.mcp_servers, profile.source, may_trust=True),
+        from_tables(settings.mcp_servers, source),
+        from_tables(profile.mcp_servers, profile.source),
         from_session(record.mcp_servers if record else []),
     )

@@ -23,6 +23,7 @@ from typing import Any, Literal
 import attrs
 
 from parley.config import ConfigError
+from parley.core.errors import ErrorCode, ParleyError
 
 # What a [mcp_servers.NAME] table may hold, and each key's type.
 KEYS: dict[str, type] = {
@@ -157,29 +158,31 @@ _TYPE_NAMES: dict[type, str] = {
 
 
 def from_tables(
-    tables: Mapping[str, Mapping[str, Any]], source: str, *, may_trust: bool
+    tables: Mapping[str, Mapping[str, Any]], source: str
 ) -> dict[str, ServerConfig | None]:
-    """Checked tables as configs; None for `enabled = false` (it removes the name)."""
-    out: dict[str, ServerConfig | None] = {}
-    for name, t in tables.items():
-        if t.get("enabled", True) is False:
-            out[name] = None
-            continue
-        out[name] = ServerConfig(
-            name=name,
-            command=t.get("command"),
-            args=tuple(t.get("args", ())),
-            env=tuple(t.get("env", {}).items()),
-            cwd=t.get("cwd"),
-            url=t.get("url"),
-            headers=tuple(t.get("headers", {}).items()),
-            trusted=bool(t.get("trusted", False)) and may_trust,
-            startup_timeout=t.get("startup_timeout", DEFAULT_STARTUP_TIMEOUT),
-            tool_timeout=t.get("tool_timeout"),
-            idle_timeout=t.get("idle_timeout", DEFAULT_IDLE_TIMEOUT),
-            source=source,
-        )
-    return out
+    """The user's checked tables (config file, profile) as configs; None for `enabled = false`
+    (it removes the name)."""
+    return {
+        name: None if t.get("enabled", True) is False else _config(name, t, source)
+        for name, t in tables.items()
+    }
+
+
+def _config(name: str, t: Mapping[str, Any], source: str) -> ServerConfig:
+    return ServerConfig(
+        name=name,
+        command=t.get("command"),
+        args=tuple(t.get("args", ())),
+        env=tuple(t.get("env", {}).items()),
+        cwd=t.get("cwd"),
+        url=t.get("url"),
+        headers=tuple(t.get("headers", {}).items()),
+        trusted=bool(t.get("trusted", False)),
+        startup_timeout=t.get("startup_timeout", DEFAULT_STARTUP_TIMEOUT),
+        tool_timeout=t.get("tool_timeout"),
+        idle_timeout=t.get("idle_timeout", DEFAULT_IDLE_TIMEOUT),
+        source=source,
+    )
 
 
 def merge(*layers: Mapping[str, ServerConfig | None]) -> list[ServerConfig]:
@@ -204,26 +207,20 @@ def session_tables(servers: Iterable[Any]) -> list[dict[str, Any]]:
             table = {"name": s.name, "command": s.command, "args": list(s.args), "env": env}
         out.append(table)
     names = [t["name"] for t in out]
-    if len(set(names)) != len(names):
-        dup = next(n for n in names if names.count(n) > 1)
-        raise ConfigError(f"mcpServers: the name {dup!r} is used twice")
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise ParleyError(
+                ErrorCode.INVALID_PARAMS,
+                f"invalid params: /mcpServers/{i}/name: the name {name!r} is used twice",
+                data={"pointer": f"/mcpServers/{i}/name"},
+            )
     return out
 
 
 def from_session(tables: Iterable[Mapping[str, Any]]) -> dict[str, ServerConfig | None]:
-    """A session's stored servers. Never trusted: they come from the host, not the user."""
-    out: dict[str, ServerConfig | None] = {}
-    for t in tables:
-        out[t["name"]] = ServerConfig(
-            name=t["name"],
-            command=t.get("command"),
-            args=tuple(t.get("args", ())),
-            env=tuple(t.get("env", {}).items()),
-            url=t.get("url"),
-            headers=tuple(t.get("headers", {}).items()),
-            source="session",
-        )
-    return out
+    """A session's stored servers. Their tables hold no `trusted`: never trusted, they come
+    from the host, not the user."""
+    return {t["name"]: _config(t["name"], t, "session") for t in tables}
 
 
 # --- from a config to what runs -------------------------------------------------------------

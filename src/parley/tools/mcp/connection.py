@@ -125,6 +125,8 @@ class Connection:
                 finally:
                     stop.cancel()
                     gone.cancel()
+                if not self._stop.is_set():
+                    log.warning("MCP server %s went away%s", self.name, self._stderr_hint())
         except BaseException as exc:
             if not self._ready.done():  # failed to start: start() says why
                 self._ready.set_exception(self._failure(exc))

@@ -162,11 +162,6 @@ class Pool:
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def close(self) -> None:
-        """Stop every server; on shutdown."""
-        servers, self.servers = list(self.servers.values()), {}
-        await asyncio.gather(*(s.stop() for s in servers), *self._background)
-
 
 _POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Pool] = weakref.WeakKeyDictionary()
 

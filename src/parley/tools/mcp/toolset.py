@@ -20,6 +20,7 @@ from parley.tools.mcp import naming
 from parley.tools.mcp.config import Launch, ServerConfig, launch
 from parley.tools.mcp.connection import ServerFailed
 from parley.tools.mcp.pool import Server, pool
+from parley.tools.mcp.tool import McpTool
 from parley.tools.registry import Report
 
 
@@ -31,7 +32,7 @@ class ServerState:
     launch: Launch | None = None
     problem: str | None = None  # why it has no tools now
     handle: Server | None = None
-    tools: list[Tool] = attrs.field(factory=list)
+    tools: list[McpTool] = attrs.field(factory=list)
 
     @property
     def status(self) -> str:
@@ -107,12 +108,10 @@ class McpToolset:
         except Exception as exc:  # a broken listing costs this server only
             state.problem = f"its tool list could not be read: {type(exc).__name__}: {exc}"
             return
-        from parley.tools.mcp.tool import McpTool
-
         state.problem = None
-        state.tools = []
-        for r in remote:
-            state.tools.append(McpTool("", r, state.config, state.handle, self._default_timeout_s))
+        state.tools = [
+            McpTool("", r, state.config, state.handle, self._default_timeout_s) for r in remote
+        ]
 
     def _named(self, taken: set[str]) -> list[Tool]:
         """Every discovered tool under its name; new names avoid every name given so far."""
@@ -120,7 +119,7 @@ class McpToolset:
         out: list[Tool] = []
         for state in self.states:
             for tool in state.tools:
-                key = (state.config.name, tool.remote_name)  # type: ignore[attr-defined]
+                key = (state.config.name, tool.remote_name)
                 name = self._names.get(key)
                 if name is None:
                     (name,) = naming.unique_names([key], used)
