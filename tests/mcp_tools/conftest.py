@@ -125,5 +125,5 @@ def http_server() -> Iterator[str]:
             break
         threading.Event().wait(0.01)
     yield f"http://127.0.0.1:{port}/mcp"
-    server.should_exit = True
+    server.should_exit = server.force_exit = True  # its clients' event streams stay open
     thread.join(timeout=5)

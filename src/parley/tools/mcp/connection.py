@@ -250,7 +250,8 @@ class Connection:
                 raise TimeoutError from None
             if exc.error.code == CONNECTION_CLOSED or self.closed.is_set():
                 self.closed.set()
-                raise ServerFailed("exited during the call" + self._stderr_hint()) from None
+                gone = "exited" if self.launch.transport == "stdio" else "closed the connection"
+                raise ServerFailed(f"{gone} during the call" + self._stderr_hint()) from None
             raise
 
     async def refresh_tools(self) -> None:
