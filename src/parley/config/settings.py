@@ -54,6 +54,8 @@ class Settings:
     providers: dict[str, dict[str, Any]] = attrs.field(factory=dict, repr=False)
     prices: dict[str, dict[str, float]] = attrs.field(factory=dict)
     rules: list[dict[str, Any]] = attrs.field(factory=list)
+    # [mcp_servers.<name>] sections; env and headers may hold tokens, so they stay out of repr().
+    mcp_servers: dict[str, dict[str, Any]] = attrs.field(factory=dict, repr=False)
     # Where each setting's value came from: "default", a file path, "env PARLEY_X", "flag --x".
     sources: dict[str, str] = attrs.field(factory=dict, eq=False)
     env: Mapping[str, str] = attrs.field(factory=lambda: dict(os.environ), eq=False, repr=False)
@@ -228,7 +230,18 @@ def _rules(value: Any, where: str) -> list[dict[str, Any]]:
     return rules
 
 
-_SECTIONS = {"providers": _providers, "prices": _prices, "rules": _rules}
+def _mcp_servers(value: Any, where: str) -> dict[str, dict[str, Any]]:
+    from parley.tools.mcp.config import check_servers  # reads tables; no MCP SDK import
+
+    return check_servers(value, where)
+
+
+_SECTIONS = {
+    "providers": _providers,
+    "prices": _prices,
+    "rules": _rules,
+    "mcp_servers": _mcp_servers,
+}
 
 
 def _from_file(name: str, value: Any, where: str) -> Any:

@@ -29,6 +29,7 @@ from parley.engine.profile_files import load_profiles
 from parley.engine.profiles import Profile
 from parley.engine.rules import Rule, parse_rules
 from parley.engine.session import Session
+from parley.engine.session_tools import session_tools
 from parley.engine.turn import run_turn
 from parley.engine.turn_handle import TurnHandle
 from parley.protocol import types as wire
@@ -37,7 +38,7 @@ from parley.providers import registry
 from parley.providers.base import Provider
 from parley.store.base import Store
 from parley.store.records import SessionRecord, TurnStatus
-from parley.tools.registry import ToolRegistry
+from parley.tools.mcp.config import session_tables
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,12 @@ class Service:
     def provider_list(self) -> wire.ProviderListResult:
         return registry.describe(self.settings)
 
+    async def tool_list(self, session_id: str) -> wire.ToolListResult:
+        """The session's tools and where each comes from; its MCP servers start if needed."""
+        from parley.engine.tool_list import tool_list
+
+        return await tool_list(self._session(session_id))
+
     # --- sessions ----------------------------------------------------------------------------
 
     def create_session(self, params: wire.SessionCreateParams) -> wire.SessionInfo:
@@ -157,6 +164,7 @@ class Service:
             title=params.title,
             tags=list(params.tags),
             additional_directories=extra,
+            mcp_servers=session_tables(params.mcp_servers),
         )
         session = self._open(record, [], profile)
         session.provider  # noqa: B018  # a bad provider or script fails before anything is stored
@@ -237,7 +245,7 @@ class Service:
             history,
             profile,
             make_provider,
-            ToolRegistry.builtin(profile.allowed_tools, profile.disallowed_tools),
+            session_tools(record, profile, self.settings),
             self.store,
             self.hub,
             self.settings.tool_timeout,
