@@ -49,7 +49,7 @@ def everything_under(path: Path) -> list[str]:
 
 
 @pytest.mark.timeout(60)
-async def test_a_directory_swapped_for_a_symlink_mid_write_never_leads_outside(
+def test_a_directory_swapped_for_a_symlink_mid_write_never_leads_outside(
     project: Path, outside: Path, ctx: ToolContext
 ) -> None:
     (project / "sub").mkdir()
@@ -62,7 +62,8 @@ async def test_a_directory_swapped_for_a_symlink_mid_write_never_leads_outside(
         while time.monotonic() < deadline:
             n += 1
             try:
-                await WriteFile().run({"path": f"sub/deep/file-{n}.txt", "content": "x\n"}, ctx)
+                write = {"path": f"sub/deep/file-{n}.txt", "content": "x\n"}
+                asyncio.run(WriteFile().run(write, ctx))
                 written += 1
             except ToolError:
                 refused += 1
@@ -73,7 +74,8 @@ async def test_a_directory_swapped_for_a_symlink_mid_write_never_leads_outside(
     assert everything_under(outside) == before, "something was written outside the workspace"
     assert (outside / "secret.txt").read_text() == "top secret\n"
     assert not [p for p in everything_under(project) if p.endswith(".parley-tmp")]
-    assert written > 0 and refused > 0, (written, refused)
+    assert written > 0, "the race made every write fail: the test proves nothing"
+    assert refused > 0, "no write met the swap: the test proves nothing"
 
 
 async def test_edit_file_through_a_directory_swapped_after_the_check_is_refused(
