@@ -216,7 +216,7 @@ _WRAP = st.sampled_from(
         "{} >/dev/null",
         "while true; do {}; done",
         "for i in 1 2; do {}; done",
-        "echo $({})",
+        "echo $( {} )",
         "echo `{}`",
         "sudo {}",
         "xargs {}",

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
+from parley.engine.service import Service
 
 from parley.config import ConfigError, load_settings
-from parley.engine.engine import Engine
 from parley.protocol import types as wire
 from parley.store.memory import MemoryStore
 from parley.tools.base import ToolContext, ToolError
@@ -177,6 +177,6 @@ def test_a_context_file_that_is_a_named_pipe_fails_session_create_at_once(
     os.mkfifo(project / "GUIDE.md")
 
     with pytest.raises(ConfigError, match=r"GUIDE\.md is a named pipe"):
-        Engine(settings, MemoryStore(), lambda *_: None).create_session(
+        Service(settings, MemoryStore()).create_session(
             wire.SessionCreateParams(cwd=str(project), profile="docs")
         )
