@@ -202,10 +202,12 @@ def test_a_config_file_with_a_malformed_pattern_stops_parley_with_a_clear_error(
 
 # Properties.
 
-_RM = st.sampled_from(["rm", "'rm'", '"rm"', "\\rm", "r''m", "/bin/rm", "command rm", "sudo rm"])
+_RM = st.sampled_from(["rm", "'rm'", '"rm"', "\\rm", "r''m", "/bin/rm", "command rm"])
+# What may stand before a simple command: wrappers and assignments.
+_PREFIX = st.sampled_from(["sudo ", "xargs ", "timeout 5 ", "env A=1 ", "X=1 ", "nohup ", "time "])
+# What may stand around a command line.
 _WRAP = st.sampled_from(
     [
-        "{}",
         "if true; then {}; fi",
         "{{ {}; }}",
         "({})",
@@ -218,26 +220,33 @@ _WRAP = st.sampled_from(
         "for i in 1 2; do {}; done",
         "echo $( {} )",
         "echo `{}`",
-        "sudo {}",
-        "xargs {}",
-        "timeout 5 {}",
-        "env A=1 {}",
         "bash -c '{}'",
+        "eval '{}'",
         "! {}",
         "{} &",
-        "X=1 {}",
+        "cat <(\n{}\n)",
     ]
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(rm=_RM, wraps=st.lists(_WRAP, min_size=1, max_size=4))
-def test_rm_wrapped_in_any_construct_is_denied(rm: str, wraps: list[str]) -> None:
-    command = f"{rm} -rf target"
+@given(
+    rm=_RM,
+    prefixes=st.lists(_PREFIX, max_size=3),
+    wraps=st.lists(_WRAP, min_size=1, max_size=4),
+)
+def test_rm_wrapped_in_any_construct_is_denied(
+    rm: str, prefixes: list[str], wraps: list[str]
+) -> None:
+    command = "".join(prefixes) + f"{rm} -rf target"
     for wrap in wraps:
         if any(q in wrap and q in command for q in "'`"):
             continue  # single quotes and backquotes do not nest
-        command = wrap.replace("{}", command, 1) if wrap != "{{ {}; }}" else f"{{ {command}; }}"
+        command = (
+            wrap.replace("{{", "{").replace("}}", "}").replace("{}", command, 1)
+            if (wrap != "{{ {}; }}")
+            else f"{{ {command}; }}"
+        )
     assert decide([RM_DENIED, EVERYTHING_ELSE], command, Path("/tmp")) == "deny", command
 
 

@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 import pytest
-from parley.engine.service import Service
 
 from parley.config import ConfigError, load_settings
+from parley.engine.service import Service
 from parley.protocol import types as wire
 from parley.store.memory import MemoryStore
 from parley.tools.base import ToolContext, ToolError

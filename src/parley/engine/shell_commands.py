@@ -63,10 +63,6 @@ class Command:
     assignments: tuple[str, ...] = ()
     head_literal: bool = True  # the command word is known before the line runs
 
-    @property
-    def text(self) -> str:
-        return " ".join(self.words)
-
 
 @attrs.define
 class ParsedLine:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
 from typing import Any, BinaryIO
 
 from parley.tools.base import Tool, ToolContext, ToolError, ToolOutput, in_thread
@@ -62,11 +61,11 @@ def _read(input: dict[str, Any], ctx: ToolContext, stop: threading.Event) -> Too
         if looks_binary(fh.read(8192)):
             raise ToolError(f"{raw} looks like a binary file ({size} bytes)")
         fh.seek(0)
-        return _lines(fh, input, ctx, stop, path)
+        return _lines(fh, input, ctx, stop, shown)
 
 
 def _lines(
-    fh: BinaryIO, input: dict[str, Any], ctx: ToolContext, stop: threading.Event, path: Path
+    fh: BinaryIO, input: dict[str, Any], ctx: ToolContext, stop: threading.Event, shown: str
 ) -> ToolOutput:
     start: int = input.get("offset", 1)
     limit: int | None = input.get("limit")
@@ -106,7 +105,7 @@ def _lines(
     return ToolOutput(
         "\n".join(body) if body else "(empty file)",
         display={
-            "path": display_path(ctx, path),
+            "path": shown,
             "startLine": start,
             "endLine": last,
             "totalLines": total,

@@ -29,9 +29,7 @@ def search(pattern: str, target: Path, ctx: ToolContext) -> dict[str, Any]:
     """Matching lines as 'file:line: text', in files under `target` (resolved and checked)."""
     try:
         regex = re.compile(pattern)
-    except re.error as exc:
-        return {"error": f"invalid regular expression: {exc}"}
-    except (OverflowError, RecursionError, ValueError) as exc:
+    except (re.error, OverflowError, RecursionError, ValueError) as exc:
         return {"error": f"invalid regular expression: {exc}"}
     files = [target] if target.is_file() else iter_files(target, skip=ctx.protected)
     hits: list[str] = []
