@@ -10,7 +10,7 @@ from parley.core.errors import ErrorCode, ParleyError
 from parley.doors.acp import session_config, spec
 from parley.doors.acp.negotiate import negotiate
 from parley.doors.acp.prompt import prompt_blocks
-from parley.doors.acp.replay import replay
+from parley.doors.acp.replay import Replay
 from parley.protocol import types as wire
 
 if TYPE_CHECKING:
@@ -65,11 +65,11 @@ def handlers(server: AcpServer) -> dict[str, Handler]:
         info = service.session_info(session_id)
         assert server.outbox is not None
         async with server.writing:  # live events wait until the history is out
-            view = server.view(info)
+            history = Replay(server.view(info))
             cursor: str | None = None
             while True:
                 page = service.session_detail(session_id, REPLAY_PAGE, cursor)
-                for update in replay(page.messages, view):
+                for update in history.updates(page.messages):
                     server.update(session_id, update)
                 await server.outbox.writable()
                 if (cursor := page.next_cursor) is None:

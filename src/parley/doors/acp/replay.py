@@ -13,21 +13,35 @@ from parley.doors.acp.updates import SessionView, text
 from parley.protocol import types as wire
 
 
-def replay(messages: Iterable[wire.MessageView], view: SessionView) -> Iterator[dict[str, Any]]:
-    for message in messages:
-        for block in message.content:
-            kind = block.get("type")
-            if kind == "text" and block["text"]:
-                role = "user_message_chunk" if message.role == "user" else "agent_message_chunk"
-                yield text(role, block["text"])
-            elif kind == "image" and message.role == "user":
-                image = {"type": "image", "mimeType": block["mediaType"], "data": block["data"]}
-                yield {"sessionUpdate": "user_message_chunk", "content": image}
-            elif kind == "thinking" and block.get("text"):
-                yield text("agent_thought_chunk", block["text"])
-            elif kind == "tool_use":
-                yield view.tool_started(block["id"], block["name"], block["input"], None)
-            elif kind == "tool_result":
-                yield view.tool_completed(
-                    block["toolUseId"], block["content"], bool(block.get("isError"))
-                )
+class Replay:
+    def __init__(self, view: SessionView) -> None:
+        self.view = view
+        self._replied = False  # the current turn has shown reply text
+
+    def updates(self, messages: Iterable[wire.MessageView]) -> Iterator[dict[str, Any]]:
+        for message in messages:
+            for block in message.content:
+                yield from self._block(message.role, block)
+
+    def _block(self, role: str, block: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        view = self.view
+        kind = block.get("type")
+        if kind == "text" and block["text"]:
+            if role == "user":
+                self._replied = False
+                yield text("user_message_chunk", block["text"])
+            else:
+                # As live: a turn's reply separates the texts of its model calls.
+                yield text("agent_message_chunk", "\n\n" * self._replied + block["text"])
+                self._replied = True
+        elif kind == "image" and role == "user":
+            image = {"type": "image", "mimeType": block["mediaType"], "data": block["data"]}
+            yield {"sessionUpdate": "user_message_chunk", "content": image}
+        elif kind == "thinking" and block.get("text"):
+            yield text("agent_thought_chunk", block["text"])
+        elif kind == "tool_use":
+            yield view.tool_started(block["id"], block["name"], block["input"], None)
+        elif kind == "tool_result":
+            yield view.tool_completed(
+                block["toolUseId"], block["content"], bool(block.get("isError"))
+            )
