@@ -285,3 +285,39 @@ async def test_resume_close_and_delete(
         listed = await conn.list_sessions()
     assert missing.value.code == -32002
     assert listed.sessions == []
+
+
+async def test_file_tools_read_and_edit_the_editors_buffers(
+    isolated_env: dict[str, str],
+    workspace: Path,
+    write_script: ScriptWriter,
+    conformance: Conformance,
+) -> None:
+    edit = {"old_string": "unsaved line", "new_string": "edited by parley"}
+    script = write_script(
+        [{"type": "tool_call", "name": "read_file", "input": {"path": "README.md"}}],
+        [
+            {
+                "type": "tool_call",
+                "name": "edit_file",
+                "input": {"path": "README.md", "edits": [edit]},
+            }
+        ],
+        [{"type": "text", "text": "Edited."}],
+    )
+    readme = str(workspace / "README.md")
+    editor = Editor()
+    editor.buffers[readme] = "# Demo\nunsaved line\n"  # open in the editor, not saved
+    env = scripted_env(isolated_env, script)
+    async with acp_agent(env, editor, conformance, files=True) as (conn, _):
+        session = await conn.new_session(cwd=str(workspace), mcp_servers=[])
+        answer = await conn.prompt(session_id=session.session_id, prompt=[text_block("edit")])
+    assert answer.stop_reason == "end_turn"
+    assert readme in editor.reads
+    assert editor.writes == [(readme, "# Demo\nedited by parley\n")]
+    assert (workspace / "README.md").read_text() == "# Demo\nhello world\n"  # the disk: untouched
+    assert "unsaved line" in json.dumps(editor.of_kind("tool_call_update"))
+    [(_, asked, _)] = editor.permissions  # the edit asked first, with its diff
+    assert asked["content"] == [
+        {"type": "diff", "path": readme, "oldText": "unsaved line", "newText": "edited by parley"}
+    ]

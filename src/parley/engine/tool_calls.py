@@ -14,7 +14,7 @@ from parley.engine.history import INTERRUPTED
 from parley.engine.permissions import ToolCall, Verdict
 from parley.engine.session import Session
 from parley.protocol import types as wire
-from parley.tools.base import Tool, ToolError, ToolOutput
+from parley.tools.base import Tool, ToolContext, ToolError, ToolOutput
 
 log = logging.getLogger(__name__)
 
@@ -27,16 +27,19 @@ async def run_tool_call(
     use: ToolUseBlock,
     authorize: Authorizer,
     *,
+    ctx: ToolContext | None = None,
     refuse: str | None = None,
 ) -> ToolResultBlock:
     """Never raises for tool trouble: every failure becomes a result the model can read.
 
     Every call the host saw start (`tool/started`) is also seen to end (`tool/completed`),
     even when the turn is cancelled while it runs or waits for approval. With `refuse`, the
-    call is reported but not run, and the model reads why.
+    call is reported but not run, and the model reads why. `ctx`: where the tool acts, when
+    the turn's differs from the session's (a door gave the turn the host's files).
     """
+    ctx = ctx or session.tool_context
     tool = session.tools.get(use.name)
-    display, failure = await _prepare(session, tool, use)
+    display, failure = await _prepare(session, tool, use, ctx)
     if refuse is not None:
         failure = ToolOutput(refuse, is_error=True)
     session.publish(
@@ -49,7 +52,7 @@ async def run_tool_call(
         if failure is not None:
             output = failure
         elif tool is not None:
-            output = await _execute(session, turn_id, tool, use, authorize, display)
+            output = await _execute(session, turn_id, tool, use, authorize, display, ctx)
     finally:
         duration_ms = int((time.monotonic() - started) * 1000)
         session.publish(
@@ -62,7 +65,7 @@ async def run_tool_call(
 
 
 async def _prepare(
-    session: Session, tool: Tool | None, use: ToolUseBlock
+    session: Session, tool: Tool | None, use: ToolUseBlock, ctx: ToolContext
 ) -> tuple[dict[str, Any] | None, ToolOutput | None]:
     """The call's render hints, or the failure that ends it before anyone is asked."""
     if tool is None:
@@ -74,7 +77,7 @@ async def _prepare(
         return None, ToolOutput(f"invalid input for {use.name}: {problem}", is_error=True)
     try:
         # Previews read files (to diff them): off the event loop.
-        return await asyncio.to_thread(tool.preview, use.input, session.tool_context), None
+        return await asyncio.to_thread(tool.preview, use.input, ctx), None
     except ToolError as exc:
         return None, ToolOutput(str(exc), is_error=True)
     except Exception as exc:
@@ -88,6 +91,7 @@ async def _execute(
     use: ToolUseBlock,
     authorize: Authorizer,
     display: dict[str, Any] | None,
+    ctx: ToolContext,
 ) -> ToolOutput:
     verdict = await authorize(
         session, turn_id, ToolCall(use.id, use.name, use.input, tool.kind, display)
@@ -98,7 +102,6 @@ async def _execute(
             is_error=True,
             display={"denied": True, "code": str(verdict.code or ErrorCode.APPROVAL_DENIED)},
         )
-    ctx = session.tool_context
     limit = tool.time_limit(use.input, ctx)
     try:
         return await asyncio.wait_for(tool.run(use.input, ctx), limit)

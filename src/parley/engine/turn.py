@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import attrs
+
 from parley.core.errors import ErrorCode, ParleyError
 from parley.core.messages import Message, TextBlock
 from parley.engine.compaction import compact_if_needed
@@ -17,6 +19,7 @@ from parley.engine.session import Session
 from parley.engine.tool_calls import Authorizer, run_tool_call
 from parley.protocol import types as wire
 from parley.providers import base as model
+from parley.tools.base import HostFiles
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +30,11 @@ TRUNCATED_CALL = (
 
 
 class _Turn:
-    def __init__(self, session: Session, turn_id: str, authorize: Authorizer) -> None:
+    def __init__(
+        self, session: Session, turn_id: str, authorize: Authorizer, files: HostFiles | None
+    ) -> None:
         self.session = session
+        self.tool_context = attrs.evolve(session.tool_context, files=files)
         self.turn_id = turn_id
         self.authorize = authorize
         self.reply: list[str] = []
@@ -77,6 +83,7 @@ class _Turn:
                         self.turn_id,
                         c,
                         self.authorize,
+                        ctx=self.tool_context,
                         refuse=TRUNCATED_CALL if c is cut else None,
                     )
                     for c in calls
@@ -177,6 +184,12 @@ class _Turn:
 
 
 async def run_turn(
-    session: Session, turn_id: str, prompt: Message, authorize: Authorizer
+    session: Session,
+    turn_id: str,
+    prompt: Message,
+    authorize: Authorizer,
+    files: HostFiles | None = None,
 ) -> wire.TurnResult:
-    return await _Turn(session, turn_id, authorize).run(prompt)
+    """`files`: the host's view of the files, which the turn's file tools use instead of the
+    disk (see tools/base.HostFiles)."""
+    return await _Turn(session, turn_id, authorize, files).run(prompt)

@@ -19,13 +19,32 @@ class ToolError(Exception):
     """A failure the model should read and can recover from (bad path, no match, ...)."""
 
 
+class HostFiles(abc.ABC):
+    """Text files as the host sees them (an editor's unsaved buffers), which the file tools
+    read (`reads`) and write (`writes`) instead of the disk. Paths are absolute and have passed
+    the confinement check. Blocking: called from tool threads, never on the event loop."""
+
+    reads: bool = False
+    writes: bool = False
+
+    @abc.abstractmethod
+    def read(self, path: Path) -> str | None:
+        """The file's text; None when there is no such file. ToolError for other failures."""
+
+    @abc.abstractmethod
+    def write(self, path: Path, text: str) -> None:
+        """Create or replace the file. ToolError when the host refuses."""
+
+
 @attrs.frozen
 class ToolContext:
-    """Where a tool may act. Paths must resolve inside one of `roots` (the first is the cwd)."""
+    """Where a tool may act. Paths must resolve inside one of `roots` (the first is the cwd).
+    `files`, when a door gave the turn one, is where the file tools read and write."""
 
     roots: tuple[Path, ...]
     timeout_s: float = 120.0
     max_output_chars: int = 30_000
+    files: HostFiles | None = None
 
     @property
     def cwd(self) -> Path:

@@ -77,7 +77,7 @@ class EditFile(Tool):
 
     def _edit(self, input: dict[str, Any], ctx: ToolContext) -> ToolOutput:
         change = _plan(input, ctx)
-        write_atomic(change.path, change.new.encode("utf-8"), change.shown)
+        write_atomic(ctx, change.path, change.new.encode("utf-8"), change.shown)
         count = len(input["edits"])
         edits = f"{count} edits, " if count > 1 else ""
         return ToolOutput(
@@ -91,7 +91,7 @@ def _plan(input: dict[str, Any], ctx: ToolContext) -> _Change:
     """Read the file and apply every edit in memory; nothing is written here."""
     path = resolve_inside(ctx, input["path"])
     shown = display_path(ctx, path)
-    data = read_existing(path, shown)
+    data = read_existing(ctx, path, shown)
     if data is None:
         raise ToolError(f"{shown} does not exist; use write_file to create a file")
     old = decode_text(data, shown)

@@ -8,11 +8,14 @@ import secrets
 import stat
 from pathlib import Path
 
-from parley.tools.base import ToolError
+from parley.tools.base import ToolContext, ToolError
 
 
-def read_existing(path: Path, shown: str) -> bytes | None:
+def read_existing(ctx: ToolContext, path: Path, shown: str) -> bytes | None:
     """The file's bytes, or None when there is no file yet."""
+    if ctx.files is not None and ctx.files.reads:
+        text = ctx.files.read(path)
+        return None if text is None else text.encode("utf-8")
     try:
         return path.read_bytes()
     except (FileNotFoundError, NotADirectoryError):  # NotADirectory: a parent is a file
@@ -41,11 +44,19 @@ def decode_text(data: bytes, shown: str) -> str:
         raise ToolError(f"{shown} is not UTF-8 text; it cannot be edited safely") from None
 
 
-def write_atomic(path: Path, data: bytes, shown: str) -> None:
+def write_atomic(ctx: ToolContext, path: Path, data: bytes, shown: str) -> None:
     """Replace `path` in one step: readers see the old file or the new one, never half of it.
+    Missing parent directories are made.
 
     The file keeps its permission bits; a new file gets the usual ones (0666 minus the umask).
     """
+    if ctx.files is not None and ctx.files.writes:
+        ctx.files.write(path, data.decode("utf-8"))
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ToolError(f"cannot create the directory for {shown}: {exc.strerror}") from None
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.parley-tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 from parley.tools.base import Tool, ToolContext, ToolError, ToolOutput
-from parley.tools.file_io import looks_binary
+from parley.tools.file_io import looks_binary, read_existing
 from parley.tools.paths import PATH_INPUT, display_path, resolve_inside
 
 _MAX_LINE = 2_000
@@ -37,10 +39,7 @@ class ReadFile(Tool):
         path = resolve_inside(ctx, input["path"], must_exist=True)
         if path.is_dir():
             raise ToolError(f"{input['path']} is a directory; use list_files to see its contents")
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise ToolError(f"cannot read {input['path']}: {exc.strerror}") from None
+        data = await asyncio.to_thread(_read, ctx, path, input["path"])
         if looks_binary(data):
             raise ToolError(f"{input['path']} looks like a binary file ({len(data)} bytes)")
         lines = data.decode("utf-8", errors="replace").splitlines()
@@ -70,3 +69,10 @@ class ReadFile(Tool):
             "\n".join(body) if body else "(empty file)",
             display={"path": shown, "startLine": start, "endLine": end, "totalLines": len(lines)},
         )
+
+
+def _read(ctx: ToolContext, path: Path, shown: str) -> bytes:
+    data = read_existing(ctx, path, shown)
+    if data is None:
+        raise ToolError(f"{shown} does not exist")
+    return data

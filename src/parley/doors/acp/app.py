@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from parley.config import Settings
 from parley.doors.acp import spec
+from parley.doors.acp.editor_files import EditorFiles
 from parley.doors.acp.errors import acp_code
 from parley.doors.acp.handlers import handlers, notification_handlers
 from parley.doors.acp.negotiate import ClientSide
@@ -102,6 +103,19 @@ class AcpServer(JsonRpcConnection):
         self.views.pop(session_id, None)
         self.permissions.cancelled(session_id)
 
+    def files(self, session_id: str) -> EditorFiles | None:
+        """The editor's files for a turn of the session, if the client offered any."""
+        client = self.client
+        if client is None or not (client.read_text_file or client.write_text_file):
+            return None
+        return EditorFiles(
+            self.protocol,
+            session_id,
+            reads=client.read_text_file,
+            writes=client.write_text_file,
+            timeout_s=self.settings.tool_timeout,
+        )
+
     def update(self, session_id: str, update: dict[str, Any]) -> None:
         self.protocol.notify(SESSION_UPDATE, {"sessionId": session_id, "update": update})
 
@@ -112,6 +126,11 @@ class AcpServer(JsonRpcConnection):
         # Cancel the turn, not the request: its answer is stopReason cancelled.
         self.service.cancel_turn(session_id)
         return True
+
+    async def wind_down(self) -> None:
+        # A tool thread waiting for the editor's answer must not hold up the exit.
+        self.protocol.withdraw_all()
+        await super().wind_down()
 
     # --- events --------------------------------------------------------------------------------
 
