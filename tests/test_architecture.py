@@ -17,8 +17,18 @@ ALLOWED: dict[str, set[str]] = {
     "config": {"core", "providers", "engine"},  # validation only, imported inside functions
     "engine": {"core", "protocol", "config", "store", "providers", "tools"},
     "doors": set(),
-    "doors.jsonrpc": {"core", "protocol"},
+    "doors.jsonrpc": {"core", "protocol", "config", "store", "engine"},
     "doors.stdio": {"core", "protocol", "config", "store", "engine", "doors.jsonrpc", "(root)"},
+    "doors.acp": {
+        "core",
+        "protocol",
+        "config",
+        "store",
+        "engine",
+        "tools",
+        "doors.jsonrpc",
+        "(root)",
+    },
     "client": {"protocol", "doors.jsonrpc", "(root)"},
 }
 # Imported inside a function, never at module level: what the layer table marks as validation.
