@@ -5,6 +5,7 @@ reads and writes the way the test says."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -19,13 +20,18 @@ from acp.interfaces import Client
 from acp.schema import (
     AllowedOutcome,
     ClientCapabilities,
+    CreateTerminalResponse,
     DeniedOutcome,
+    EnvVariable,
     FileSystemCapabilities,
     Implementation,
     InitializeResponse,
     PermissionOption,
     ReadTextFileResponse,
+    TerminalExitStatus,
+    TerminalOutputResponse,
     ToolCallUpdate,
+    WaitForTerminalExitResponse,
     WriteTextFileResponse,
 )
 
@@ -50,6 +56,8 @@ class Editor(Client):
         self.reads: list[str] = []
         self.writes: list[tuple[str, str]] = []
         self.init: InitializeResponse | None = None
+        self.terminals: dict[str, asyncio.subprocess.Process] = {}
+        self.released: list[str] = []
 
     async def request_permission(
         self, options: list[PermissionOption], session_id: str, tool_call: ToolCallUpdate, **_: Any
@@ -82,6 +90,50 @@ class Editor(Client):
         self.buffers[path] = content
         return WriteTextFileResponse()
 
+    # A terminal: the command runs as a process of the editor's (here: the test's).
+
+    async def create_terminal(
+        self,
+        command: str,
+        session_id: str,
+        args: list[str] | None = None,
+        cwd: str | None = None,
+        env: list[EnvVariable] | None = None,
+        **_: Any,
+    ) -> CreateTerminalResponse:
+        process = await asyncio.create_subprocess_exec(
+            command,
+            *(args or []),
+            cwd=cwd,
+            env={**os.environ, **{v.name: v.value for v in env or []}},
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        terminal_id = f"term-{len(self.terminals) + 1}"
+        self.terminals[terminal_id] = process
+        return CreateTerminalResponse(terminal_id=terminal_id)
+
+    async def wait_for_terminal_exit(
+        self, session_id: str, terminal_id: str, **_: Any
+    ) -> WaitForTerminalExitResponse:
+        code = await self.terminals[terminal_id].wait()
+        return WaitForTerminalExitResponse(exit_code=code)
+
+    async def terminal_output(
+        self, session_id: str, terminal_id: str, **_: Any
+    ) -> TerminalOutputResponse:
+        process = self.terminals[terminal_id]
+        assert process.stdout is not None
+        output = (await process.stdout.read()).decode()
+        status = TerminalExitStatus(exit_code=process.returncode)
+        return TerminalOutputResponse(output=output, truncated=False, exit_status=status)
+
+    async def kill_terminal(self, session_id: str, terminal_id: str, **_: Any) -> None:
+        self.terminals[terminal_id].kill()
+
+    async def release_terminal(self, session_id: str, terminal_id: str, **_: Any) -> None:
+        self.released.append(terminal_id)
+
     def kinds(self, session_id: str | None = None) -> list[str]:
         return [u["sessionUpdate"] for s, u in self.updates if session_id in (None, s)]
 
@@ -99,6 +151,7 @@ async def acp_agent(
     conformance: Conformance,
     *args: str,
     files: bool = False,
+    terminal: bool = False,
     protocol_version: int = 1,
 ) -> AsyncIterator[tuple[ClientSideConnection, asyncio.subprocess.Process]]:
     """`parley acp` spawned and initialized; every message it sends goes to `conformance`."""
@@ -123,7 +176,7 @@ async def acp_agent(
         fs = FileSystemCapabilities(read_text_file=files, write_text_file=files)
         init = await conn.initialize(
             protocol_version=protocol_version,
-            client_capabilities=ClientCapabilities(fs=fs, terminal=False),
+            client_capabilities=ClientCapabilities(fs=fs, terminal=terminal),
             client_info=Implementation(name="parley-tests", version="1"),
         )
         editor.init = init

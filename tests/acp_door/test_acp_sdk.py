@@ -321,3 +321,32 @@ async def test_file_tools_read_and_edit_the_editors_buffers(
     assert asked["content"] == [
         {"type": "diff", "path": readme, "oldText": "unsaved line", "newText": "edited by parley"}
     ]
+
+
+async def test_bash_runs_in_the_editors_terminal(
+    isolated_env: dict[str, str],
+    workspace: Path,
+    write_script: ScriptWriter,
+    conformance: Conformance,
+) -> None:
+    run = {
+        "type": "tool_call",
+        "name": "bash",
+        "input": {"command": "echo in-the-editor; pwd; exit 3"},
+    }
+    script = write_script([run], [{"type": "text", "text": "It failed."}])
+    editor = Editor()
+    env = scripted_env(isolated_env, script)
+    async with acp_agent(env, editor, conformance, terminal=True) as (conn, _):
+        session = await conn.new_session(cwd=str(workspace), mcp_servers=[])
+        answer = await conn.prompt(session_id=session.session_id, prompt=[text_block("run")])
+    assert answer.stop_reason == "end_turn"
+    assert list(editor.terminals) == ["term-1"]
+    assert editor.released == ["term-1"]
+    terminal = {"type": "terminal", "terminalId": "term-1"}
+    updates = editor.of_kind("tool_call_update")
+    assert updates[-2]["content"] == [terminal]  # shown live once the command started
+    done = updates[-1]
+    assert done["status"] == "failed"
+    assert done["content"][0] == terminal
+    assert done["content"][1]["content"]["text"] == f"in-the-editor\n{workspace}\n[exit code 3]"

@@ -37,7 +37,7 @@ from parley.providers import registry
 from parley.providers.base import Provider
 from parley.store.base import Store
 from parley.store.records import SessionRecord, TurnStatus
-from parley.tools.base import HostFiles
+from parley.tools.base import HostCommands, HostFiles
 from parley.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -315,9 +315,10 @@ class Service:
         prompt: str | Sequence[wire.ContentBlock],
         turn_id: str | None = None,
         files: HostFiles | None = None,
+        commands: HostCommands | None = None,
     ) -> TurnHandle:
-        """Start a turn and return at once; await the handle for its result. `files`: the
-        host's view of the files (an editor's buffers), which the turn's file tools use.
+        """Start a turn and return at once; await the handle for its result. `files`,
+        `commands`: the host's files (an editor's buffers) and terminals, for the turn's tools.
 
         A turn id already used on the session gives that turn's handle (running) or its stored
         result (finished). A turn being cancelled is waited for, then this one runs.
@@ -354,7 +355,7 @@ class Service:
         handle = TurnHandle(session_id, turn_id)
         handle.unasked = authorize.unasked
         handle.task = asyncio.create_task(
-            run_turn(session, turn_id, prompt_message(prompt), authorize, files)
+            run_turn(session, turn_id, prompt_message(prompt), authorize, files, commands)
         )
         handle.task.add_done_callback(lambda task: self._finish(session, handle, task))
         self._turns[session_id] = handle

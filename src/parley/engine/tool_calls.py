@@ -8,6 +8,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import attrs
+
 from parley.core.errors import ErrorCode
 from parley.core.messages import ToolResultBlock, ToolUseBlock
 from parley.engine.history import INTERRUPTED
@@ -37,7 +39,7 @@ async def run_tool_call(
     call is reported but not run, and the model reads why. `ctx`: where the tool acts, when
     the turn's differs from the session's (a door gave the turn the host's files).
     """
-    ctx = ctx or session.tool_context
+    ctx = attrs.evolve(ctx or session.tool_context, tool_call_id=use.id)
     tool = session.tools.get(use.name)
     display, failure = await _prepare(session, tool, use, ctx)
     if refuse is not None:

@@ -19,7 +19,7 @@ from parley.engine.session import Session
 from parley.engine.tool_calls import Authorizer, run_tool_call
 from parley.protocol import types as wire
 from parley.providers import base as model
-from parley.tools.base import HostFiles
+from parley.tools.base import HostCommands, HostFiles
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +31,15 @@ TRUNCATED_CALL = (
 
 class _Turn:
     def __init__(
-        self, session: Session, turn_id: str, authorize: Authorizer, files: HostFiles | None
+        self,
+        session: Session,
+        turn_id: str,
+        authorize: Authorizer,
+        files: HostFiles | None,
+        commands: HostCommands | None,
     ) -> None:
         self.session = session
-        self.tool_context = attrs.evolve(session.tool_context, files=files)
+        self.tool_context = attrs.evolve(session.tool_context, files=files, commands=commands)
         self.turn_id = turn_id
         self.authorize = authorize
         self.reply: list[str] = []
@@ -189,7 +194,8 @@ async def run_turn(
     prompt: Message,
     authorize: Authorizer,
     files: HostFiles | None = None,
+    commands: HostCommands | None = None,
 ) -> wire.TurnResult:
-    """`files`: the host's view of the files, which the turn's file tools use instead of the
-    disk (see tools/base.HostFiles)."""
-    return await _Turn(session, turn_id, authorize, files).run(prompt)
+    """`files`, `commands`: the host's files and terminals, which the turn's tools use instead
+    of the disk and processes of Parley's own (see tools/base.py)."""
+    return await _Turn(session, turn_id, authorize, files, commands).run(prompt)

@@ -37,14 +37,46 @@ class HostFiles(abc.ABC):
 
 
 @attrs.frozen
+class CommandRun:
+    """How a command the host ran ended: its output (stdout and stderr, bounded), and its exit
+    code, or the signal that stopped it, or that it timed out and was stopped."""
+
+    output: str
+    exit_code: int | None
+    signal: str | None = None
+    timed_out: bool = False
+
+
+class HostCommands(abc.ABC):
+    """Shell commands run where the host runs them (an editor's terminal) instead of in a
+    process of Parley's own. Confinement and permissions are checked before this is called."""
+
+    @abc.abstractmethod
+    async def run(
+        self,
+        command: str,
+        *,
+        cwd: Path,
+        env: dict[str, str],
+        timeout_s: float,
+        output_limit: int,
+        tool_call_id: str | None,
+    ) -> CommandRun:
+        """Run `command` with bash; stop it after `timeout_s`. ToolError when it cannot run."""
+
+
+@attrs.frozen
 class ToolContext:
     """Where a tool may act. Paths must resolve inside one of `roots` (the first is the cwd).
-    `files`, when a door gave the turn one, is where the file tools read and write."""
+    `files` and `commands`, when a door gave the turn the host's, are where the file tools read
+    and write and where `bash` runs; `tool_call_id` is the call being run."""
 
     roots: tuple[Path, ...]
     timeout_s: float = 120.0
     max_output_chars: int = 30_000
     files: HostFiles | None = None
+    commands: HostCommands | None = None
+    tool_call_id: str | None = None
 
     @property
     def cwd(self) -> Path:

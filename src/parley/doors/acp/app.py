@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from parley.config import Settings
 from parley.doors.acp import spec
 from parley.doors.acp.editor_files import EditorFiles
+from parley.doors.acp.editor_terminal import EditorTerminal
 from parley.doors.acp.errors import acp_code
 from parley.doors.acp.handlers import handlers, notification_handlers
 from parley.doors.acp.negotiate import ClientSide
@@ -115,6 +116,17 @@ class AcpServer(JsonRpcConnection):
             writes=client.write_text_file,
             timeout_s=self.settings.tool_timeout,
         )
+
+    def terminal(self, session_id: str) -> EditorTerminal | None:
+        """The editor's terminal for a turn's commands, if the client offered it."""
+        if self.client is None or not self.client.terminal:
+            return None
+        return EditorTerminal(self.protocol, session_id, functools.partial(self._shown, session_id))
+
+    def _shown(self, session_id: str, call_id: str, terminal_id: str) -> None:
+        view = self.views.get(session_id)
+        if view is not None:
+            self.update(session_id, view.terminal_shown(call_id, terminal_id))
 
     def update(self, session_id: str, update: dict[str, Any]) -> None:
         self.protocol.notify(SESSION_UPDATE, {"sessionId": session_id, "update": update})

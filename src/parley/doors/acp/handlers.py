@@ -126,7 +126,12 @@ def handlers(server: AcpServer) -> dict[str, Handler]:
         assert request_id is not None  # pygls sets it for every request handler
         server.prompt_requests[request_id] = session_id
         try:
-            handle = await service.start_turn(session_id, blocks, files=server.files(session_id))
+            handle = await service.start_turn(
+                session_id,
+                blocks,
+                files=server.files(session_id),
+                commands=server.terminal(session_id),
+            )
             result = await handle
             # The turn's updates go out before its answer.
             await server.pump.reached(session_id, handle.final_seq)

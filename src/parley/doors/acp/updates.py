@@ -20,7 +20,8 @@ class SessionView:
         self.cwd = cwd
         self.context_window = context_window
         self.cost_usd = cost_usd
-        self._diffs: dict[str, list[dict[str, Any]]] = {}
+        # Content a call keeps when it ends (its diffs, its terminal), by tool call id.
+        self._kept: dict[str, list[dict[str, Any]]] = {}
         self._approval_calls: dict[str, str] = {}
 
     def updates(self, method: str, p: dict[str, Any]) -> list[dict[str, Any]]:
@@ -50,14 +51,21 @@ class SessionView:
     ) -> dict[str, Any]:
         update = tool_view.tool_call(call_id, name, input, kind, self.cwd)
         if "content" in update:
-            self._diffs[call_id] = update["content"]
+            self._kept[call_id] = update["content"]
         return update
 
     def tool_completed(self, call_id: str, output: str, is_error: bool) -> dict[str, Any]:
         update = tool_view.tool_result(call_id, output, is_error)
-        # The diffs stay on show: `content` in an update replaces the call's whole content.
-        update["content"] = self._diffs.pop(call_id, []) + update["content"]
+        # Diffs and terminals stay on show: `content` in an update replaces the call's content.
+        update["content"] = self._kept.pop(call_id, []) + update["content"]
         return update
+
+    def terminal_shown(self, call_id: str, terminal_id: str) -> dict[str, Any]:
+        """The call runs in the editor's terminal: the client shows it live in the call."""
+        terminal = {"type": "terminal", "terminalId": terminal_id}
+        self._kept.setdefault(call_id, []).append(terminal)
+        running = {"toolCallId": call_id, "status": "in_progress", "content": [terminal]}
+        return {"sessionUpdate": "tool_call_update", **running}
 
     def usage(self, p: dict[str, Any]) -> dict[str, Any]:
         used = sum(
