@@ -20,17 +20,27 @@ class Pipe:
         self.conformance = conformance
 
     @classmethod
-    async def start(cls, env: dict[str, str], conformance: Conformance) -> Pipe:
+    async def start(cls, env: dict[str, str], conformance: Conformance, *args: str) -> Pipe:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "parley",
             "acp",
+            *args,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE if args else None,
             env=env,
         )
         return cls(process, conformance)
+
+    async def finish(self) -> str:
+        """Close the agent's input; its exit status must be 0. Returns its stderr, if read."""
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        _, err = await asyncio.wait_for(self.process.communicate(), 30)
+        assert self.process.returncode == 0
+        return (err or b"").decode()
 
     def send(self, line: bytes | dict[str, Any]) -> None:
         assert self.process.stdin is not None
@@ -132,3 +142,21 @@ def test_the_checker_catches_what_acp_does_not_allow() -> None:
     )
     checker.sent_by_agent({"jsonrpc": "2.0", "method": "turn/started", "params": {}})
     assert len(checker.problems) == 3
+
+
+async def test_initialize_is_answered_before_the_server_loads_and_the_same_after(
+    isolated_env: dict[str, str], conformance: Conformance
+) -> None:
+    init = request(
+        0, "initialize", {"protocolVersion": 1, "clientCapabilities": {"terminal": True}}
+    )
+    early = await Pipe.start(isolated_env, conformance, "--log-level", "debug")
+    early.send(init)
+    early_answer = await early.read()
+    late = await Pipe.start(isolated_env, conformance, "--log-level", "debug")
+    await asyncio.sleep(1.0)  # well past the handshake's wait: the loaded server answers
+    late.send(init)
+    late_answer = await late.read()
+    assert early_answer == late_answer
+    assert "answered initialize before loading the server" in await early.finish()
+    assert "answered initialize before loading the server" not in await late.finish()
