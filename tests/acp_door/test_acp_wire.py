@@ -160,3 +160,26 @@ async def test_initialize_is_answered_before_the_server_loads_and_the_same_after
     assert early_answer == late_answer
     assert "answered initialize before loading the server" in await early.finish()
     assert "answered initialize before loading the server" not in await late.finish()
+
+
+async def test_text_that_is_not_unicode_is_refused_with_a_pointer(
+    isolated_env: dict[str, str],
+    workspace: Path,
+    write_script: ScriptWriter,
+    conformance: Conformance,
+) -> None:
+    pipe = await Pipe.start(scripted_env(isolated_env, write_script()), conformance)
+    pipe.send(request(1, "initialize", {"protocolVersion": 1}))
+    await pipe.read()
+    pipe.send(request(2, "session/new", {"cwd": str(workspace), "mcpServers": []}))
+    session_id = (await pipe.read())["result"]["sessionId"]
+    prompt = (
+        b'{"jsonrpc":"2.0","id":3,"method":"session/prompt","params":{"sessionId":"%s",'
+        % (session_id.encode())
+        + b'"prompt":[{"type":"text","text":"half \\ud800 a pair"}]}}'
+    )
+    pipe.send(prompt)
+    refused = await pipe.read()
+    assert refused["error"]["code"] == -32602
+    assert refused["error"]["data"]["pointer"] == "/prompt/0/text"
+    await pipe.finish()

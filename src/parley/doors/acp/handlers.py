@@ -4,6 +4,7 @@ calls the engine service."""
 from __future__ import annotations
 
 import contextlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from parley.core.errors import ErrorCode, ParleyError
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from parley.doors.acp.app import AcpServer
     from parley.doors.jsonrpc.dispatch import Handler
 
+log = logging.getLogger(__name__)
 Params = dict[str, Any]
 # Stop reasons of Parley turns that ACP names differently.
 _STOP = {"max_turns": "max_turn_requests"}
@@ -51,6 +53,7 @@ def handlers(server: AcpServer) -> dict[str, Handler]:
         }
 
     def session_new(p: Params) -> Params:
+        _unused_mcp_servers(p)
         info = server.service.create_session(
             wire.SessionCreateParams(
                 cwd=p["cwd"], additional_directories=list(p.get("additionalDirectories") or [])
@@ -60,6 +63,7 @@ def handlers(server: AcpServer) -> dict[str, Handler]:
         return {"sessionId": info.session_id, **state(info)}
 
     async def session_load(p: Params) -> Params:
+        _unused_mcp_servers(p)
         service = server.service
         session_id = p["sessionId"]
         info = service.session_info(session_id)
@@ -78,6 +82,7 @@ def handlers(server: AcpServer) -> dict[str, Handler]:
         return state(info)
 
     def session_resume(p: Params) -> Params:
+        _unused_mcp_servers(p)
         info = server.service.session_info(p["sessionId"])
         server.follow(info)
         return state(info)
@@ -187,6 +192,16 @@ def handlers(server: AcpServer) -> dict[str, Handler]:
         "session/set_mode": session_set_mode,
         "session/set_config_option": session_set_config_option,
     }
+
+
+def _unused_mcp_servers(p: Params) -> None:
+    if servers := p.get("mcpServers"):
+        names = ", ".join(str(s.get("name")) for s in servers)
+        log.warning(
+            "MCP servers from the client are not used (%s); configure them in Parley's config "
+            "file (docs/acp.md)",
+            names,
+        )
 
 
 def notification_handlers(server: AcpServer) -> dict[str, Callable[[Any], None]]:

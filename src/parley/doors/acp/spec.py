@@ -12,6 +12,7 @@ from typing import Any
 
 from parley.core.errors import ErrorCode, ParleyError
 from parley.protocol import jsonbytes
+from parley.protocol.params import check_storable
 from parley.protocol.validation import SchemaValidator, check
 
 PROTOCOL_VERSION = 1
@@ -52,4 +53,5 @@ def parse(method: str, params: Any) -> dict[str, Any]:
             ErrorCode.INVALID_PARAMS, "params must be an object", data={"pointer": ""}
         )
     check(validator(PARAMS[method]), params)
+    check_storable(params)
     return params
