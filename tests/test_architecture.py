@@ -29,7 +29,7 @@ ALLOWED: dict[str, set[str]] = {
         "doors.jsonrpc",
         "(root)",
     },
-    "client": {"protocol", "doors.jsonrpc", "(root)"},
+    "client": {"core", "protocol", "doors.jsonrpc", "(root)"},
 }
 # Imported inside a function, never at module level: what the layer table marks as validation.
 LAZY_ONLY = {("config", "providers"), ("config", "engine")}
