@@ -12,7 +12,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from parley.server.framing import FrameReader, Framing, encode
+import orjson
+
+from parley.doors.jsonrpc.framing import FrameReader, Framing, encode
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,11 +53,12 @@ class Host:
         *args: str,
         framing: Framing = Framing.HEADERS,
         entry: tuple[str, ...] = ("-m", "parley"),
+        command: str = "serve",
     ) -> Host:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             *entry,
-            "serve",
+            command,
             *args,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
@@ -72,7 +75,7 @@ class Host:
     async def read(self) -> dict[str, Any]:
         frame = await self.frames.read()
         assert isinstance(frame, bytes), frame
-        message: dict[str, Any] = json.loads(frame)
+        message: dict[str, Any] = orjson.loads(frame)  # the host should cost little
         return message
 
     async def call(self, msg_id: int | str, method: str, params: dict[str, Any]) -> Any:

@@ -15,7 +15,7 @@ import asyncio
 import time
 
 from harness import Host, bench_env, compile_sources, report
-from parley.server.framing import Framing
+from parley.doors.jsonrpc.framing import Framing
 
 DELTAS = 20_000
 REQUESTS = 20_000

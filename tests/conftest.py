@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from parley.client import ParleyClient
-from parley.server.framing import Framing
+from parley.doors.jsonrpc.framing import Framing
 
 ROOT = Path(__file__).resolve().parent.parent
 

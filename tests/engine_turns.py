@@ -1,5 +1,5 @@
-"""Real turns in-process: the engine, the scripted provider and the memory store, with a
-stand-in host for approvals. For tests that need the permission layer and the tools together
+"""Real turns in-process: the engine service, the scripted provider and the memory store, with
+a stand-in host for approvals. For tests that need the permission layer and the tools together
 without a server process."""
 
 from __future__ import annotations
@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 from parley.config import Settings
-from parley.engine.engine import Engine
-from parley.engine.permissions import ApprovalPort, ApprovalQuestion, Decision, NoApprovals
+from parley.engine.askers import Answerer, ApprovalPort, NoApprovals
+from parley.engine.permissions import Decision
+from parley.engine.pump import Batch, Pump
+from parley.engine.service import Service
 from parley.protocol import types as wire
 from parley.store.memory import MemoryStore
 
@@ -29,14 +31,14 @@ class Host(ApprovalPort):
 
     def __init__(self, *answers: Decision | str) -> None:
         self.answers = list(answers)
-        self.questions: list[ApprovalQuestion] = []
+        self.questions: list[wire.ApprovalRequestParams] = []
         self.asked = asyncio.Event()
 
     @property
     def available(self) -> bool:
         return True
 
-    async def ask(self, question: ApprovalQuestion) -> Decision | None:
+    async def ask(self, question: wire.ApprovalRequestParams) -> Decision | None:
         self.questions.append(question)
         self.asked.set()
         answer = self.answers.pop(0)
@@ -46,21 +48,53 @@ class Host(ApprovalPort):
 
 
 class Events:
-    """Every event the engine published, in order."""
+    """Every event a session published, in order."""
 
     def __init__(self) -> None:
         self.items: list[tuple[str, dict[str, Any]]] = []
 
-    def __call__(
-        self, session_id: str, turn_id: str, seq: int, event: wire.Event, params: dict[str, Any]
-    ) -> None:
-        self.items.append((event.method, params))
+    def add(self, method: str, params: dict[str, Any]) -> None:
+        self.items.append((method, params))
 
     def of(self, method: str) -> list[dict[str, Any]]:
         return [params for name, params in self.items if name == method]
 
     def methods(self) -> list[str]:
         return [name for name, _ in self.items]
+
+
+async def submit(
+    service: Service,
+    session_id: str,
+    prompt: str | list[wire.ContentBlock],
+    *,
+    port: ApprovalPort | None = None,
+    events: Events | None = None,
+    turn_id: str | None = None,
+) -> tuple[wire.TurnResult, list[str]]:
+    """Run one turn as an in-process door would: follow the session's events, answer its
+    approvals through `port`, wait for the result. Returns it and the unasked tools."""
+    port = port or NoApprovals()
+    answerer = Answerer(service.approvals, port)
+
+    async def see(batch: Batch) -> None:
+        for _, event in batch:
+            if events is not None:
+                events.add(event.method, event.params)
+            answerer.see(event)
+
+    pump = Pump(service.hub, see, answers_approvals=port.available)
+    pump.follow(session_id)
+    delivering = asyncio.create_task(pump.run())
+    try:
+        handle = await service.start_turn(session_id, prompt, turn_id)
+        result = await handle
+        await pump.reached(session_id, handle.final_seq)
+        return result, handle.unasked
+    finally:
+        pump.close()
+        await delivering
+        await answerer.aclose()
 
 
 class Turns:
@@ -85,16 +119,17 @@ class Turns:
             env={},
         )
         self.events = Events()
-        self.engine = Engine(self.settings, MemoryStore(), self.events)
+        self.service = Service(self.settings, MemoryStore())
+        self.unasked: list[str] = []
 
     def session(self, mode: str | None = "ask", additional: Sequence[Path] = ()) -> str:
-        return self.engine.create_session(
+        return self.service.create_session(
             wire.SessionCreateParams(
                 cwd=str(self.cwd),
                 permission_mode=mode,  # type: ignore[arg-type]
                 additional_directories=[str(d) for d in additional],
             )
-        ).id
+        ).session_id
 
     async def run(
         self,
@@ -112,8 +147,11 @@ class Turns:
         if session_id is None:
             session_id = self.session(mode, additional)
         else:
-            self.engine.sessions.pop(session_id)  # reopen it: its provider reads the new script
-        return await self.engine.submit(session_id, "go", None, port or NoApprovals())
+            self.service._loaded.pop(session_id)  # reopen it: its provider reads the new script
+        result, self.unasked = await submit(
+            self.service, session_id, "go", port=port, events=self.events
+        )
+        return result
 
     def completed(self) -> list[dict[str, Any]]:
         return self.events.of("tool/completed")

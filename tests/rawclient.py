@@ -8,7 +8,7 @@ import sys
 import time
 from typing import Any
 
-from parley.server.framing import FrameError, FrameReader, Framing, encode
+from parley.doors.jsonrpc.framing import FrameError, FrameReader, Framing, encode
 
 
 class RawServer:

@@ -26,7 +26,9 @@ from parley.cli.approvals import (
     terminal_available,
 )
 from parley.core.errors import ParleyError
-from parley.engine.permissions import ALL_DECISIONS, ApprovalQuestion, NoApprovals, ToolCall
+from parley.engine.askers import NoApprovals
+from parley.engine.permissions import ALL_DECISIONS
+from parley.protocol import types as wire
 from parley.protocol.codec import unstructure
 from tests.conftest import ScriptWriter, scripted_env
 
@@ -56,12 +58,20 @@ def read_until(fd: int, marker: bytes, timeout: float = 10.0) -> bytes:
 
 
 def question(name: str = "bash", **display: object) -> dict[str, Any]:
-    """An `approval/request`'s params, as the terminal gets them."""
-    call = ToolCall("call_1", name, {"command": "git push"}, "execute", dict(display) or None)
-    asked = ApprovalQuestion(
-        "ses_1", "turn_1", "appr_1", call, ALL_DECISIONS, 60.0, f"{name} needs approval (mode)"
+    """An `approval/requested` question's params, as the terminal gets them."""
+    asked = wire.ApprovalRequestParams(
+        session_id="ses_1",
+        turn_id="turn_1",
+        approval_id="appr_1",
+        tool_call_id="call_1",
+        tool=name,
+        input={"command": "git push"},
+        options=list(ALL_DECISIONS),
+        timeout_ms=60_000,
+        reason=f"{name} needs approval (mode)",
+        display=dict(display) or None,
     )
-    return unstructure(asked.request())
+    return unstructure(asked)
 
 
 @pytest.mark.parametrize(
@@ -224,10 +234,14 @@ def test_run_y_answers_yes_to_ask_rules_too(
     )
 
     assert done.returncode == 0, done.stderr
-    resolved = [json.loads(line) for line in done.stderr.splitlines() if "approval/" in line]
-    assert [(m["method"], m["params"]["decision"]) for m in resolved] == [
-        ("approval/resolved", "allow_once")
+    approvals = [json.loads(line) for line in done.stderr.splitlines() if "approval/" in line]
+    # The question is an event of the session too, then the answer -y gave.
+    assert [(m["method"], m["params"].get("decision")) for m in approvals] == [
+        ("approval/requested", None),
+        ("approval/resolved", "allow_once"),
     ]
+    assert approvals[0]["params"]["tool"] == "write_file"
+    assert approvals[0]["params"]["approvalId"] == approvals[1]["params"]["approvalId"]
     assert (workspace / "out.txt").exists()
 
 

@@ -145,7 +145,7 @@ def test_ndjson_writes_notifications_only() -> None:
     out = io.StringIO()
     display = NdjsonDisplay(Pipe(out))
     play(display)
-    display.notify("approval/request", {"approvalId": "a", "tool": "bash", "toolCallId": "c"})
+    display.notify("approval/requested", {"approvalId": "a", "tool": "bash", "toolCallId": "c"})
 
     assert len(out.getvalue().splitlines()) == len(TURN)
 
@@ -187,7 +187,7 @@ def test_an_approval_question_shows_its_diff_once() -> None:
     log = ActivityLog(Pipe(out))
     log.notify(*note("tool/started", 1, toolCallId="c", name="edit_file", input={"path": "a"}))
     log.notify(
-        "approval/request",
+        "approval/requested",
         {
             "toolCallId": "c",
             "tool": "edit_file",

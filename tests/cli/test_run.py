@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from parley import PROTOCOL_VERSION, SCHEMA_VERSION, __version__
 from tests.conftest import ScriptWriter, scripted_env
 
 PARLEY = [sys.executable, "-m", "parley"]
@@ -157,7 +158,7 @@ def test_version_json(isolated_env: dict[str, str], workspace: Path) -> None:
     assert json.loads(done.stdout) == {
         "version": "0.1.0",
         "protocolVersion": 1,
-        "schemaVersion": "1.1.0",
+        "schemaVersion": "1.2.0",
     }
 
 
@@ -266,7 +267,8 @@ def test_piping_into_head_ends_quietly(
 def test_version_flag(isolated_env: dict[str, str], workspace: Path) -> None:
     done = run(["--version"], isolated_env, workspace)
 
-    assert (done.returncode, done.stdout) == (0, "parley 0.1.0 (protocol 1, schema 1.1.0)\n")
+    expected = f"parley {__version__} (protocol {PROTOCOL_VERSION}, schema {SCHEMA_VERSION})\n"
+    assert (done.returncode, done.stdout) == (0, expected)
 
 
 def test_every_documented_log_level_is_accepted(

@@ -12,10 +12,10 @@ import pytest
 from parley.cli.main import build_parser
 from parley.cli.sessions_cmd import EXPORT_FORMAT, sessions
 from parley.config import Settings, load_settings
-from parley.engine.engine import Engine
-from parley.engine.permissions import NoApprovals
+from parley.engine.service import Service
 from parley.protocol import types as wire
 from parley.store.memory import MemoryStore
+from tests.engine_turns import submit
 
 Capture = pytest.CaptureFixture[str]
 
@@ -47,16 +47,17 @@ def settings(tmp_path: Path) -> Settings:
 async def store(settings: Settings, tmp_path: Path) -> MemoryStore:
     """Two sessions in two directories; the first ran one turn with a tool call."""
     store = MemoryStore()
-    engine = Engine(settings, store, lambda *_: None)
+    service = Service(settings, store)
     for name in ("alpha", "beta"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "notes.md").write_text("hi\n")
-        engine.create_session(
+        service.create_session(
             wire.SessionCreateParams(
                 session_id=name, cwd=str(tmp_path / name), title=f"{name} work", tags=[name, "all"]
             )
         )
-    await engine.submit("alpha", "What do the notes say?", None, NoApprovals())
+    await submit(service, "alpha", "What do the notes say?")
+    await service.shutdown()
     return store
 
 

@@ -176,6 +176,7 @@ def test_continuing_shows_where_the_session_stands(
     term.expect('"first question" · 1 turn · scripted/')
     term.expect("> first question")
     term.expect("The first answer.")
+    term.expect(">")  # the prompt is up: Enter typed ahead of it would be a newline (Ctrl-J)
     term.line("more")
     term.expect("The first answer.")  # a scripted model replays its script from the start
     term.send("\x04")

@@ -21,7 +21,7 @@ async def test_initialize_reports_versions_and_negotiated_events(
 ) -> None:
     agent = await spawn(write_script(*REPLY), events=["result/final", "not/a-real-event"])
     assert agent.server is not None
-    assert (agent.server.protocol_version, agent.server.schema_version) == (1, "1.1.0")
+    assert (agent.server.protocol_version, agent.server.schema_version) == (1, "1.2.0")
     assert agent.server.capabilities.events == ["result/final"]
     assert agent.server.capabilities.approvals is None
 
@@ -148,7 +148,7 @@ def reply(msg_id, result):
     out.write(b"Content-Length: %d\\r\\n\\r\\n" % len(body) + body); out.flush()
 header = sys.stdin.buffer.readline(); sys.stdin.buffer.readline()
 request = json.loads(sys.stdin.buffer.read(int(header.split(b":")[1])))
-reply(request["id"], {"protocolVersion": 1, "schemaVersion": "1.1.0",
+reply(request["id"], {"protocolVersion": 1, "schemaVersion": "1.2.0",
                       "serverInfo": {"name": "stubborn", "version": "0"}, "capabilities": {}})
 time.sleep(60)  # ignores agent/shutdown, end of input and SIGTERM
 """
@@ -163,3 +163,33 @@ async def test_shutdown_kills_a_server_that_ignores_it(tmp_path: Path) -> None:
 
     with pytest.raises(ProcessLookupError):
         os.kill(agent.process.pid, 0)
+
+
+async def test_an_approval_the_server_withdraws_cancels_the_hosts_handler(
+    spawn, write_script: ScriptWriter, workspace: Path
+) -> None:
+    asked, withdrawn = asyncio.Event(), asyncio.Event()
+
+    async def never_answers(request: wire.ApprovalRequestParams) -> str:
+        asked.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            withdrawn.set()
+            raise
+        return "allow_once"
+
+    write = {"type": "tool_call", "name": "write_file", "input": {"path": "x.txt", "content": "x"}}
+    agent = await spawn(
+        write_script([write], [{"type": "text", "text": "ok"}]),
+        approval_handler=never_answers,
+        env={"PARLEY_APPROVAL_TIMEOUT": "0.3"},
+    )
+    session = await agent.create_session(cwd=str(workspace))
+
+    result = await agent.submit_turn(session.session_id, "write")
+
+    assert asked.is_set()
+    await asyncio.wait_for(withdrawn.wait(), 5)
+    assert result.stop_reason == "end_turn"
+    assert not (workspace / "x.txt").exists()

@@ -5,20 +5,22 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from parley.config import load_settings
 from parley.core.messages import Message, TextBlock, ToolResultBlock, ToolUseBlock, user_text
 from parley.engine.compaction import SUMMARY_PREFIX, SUMMARY_SYSTEM, choose_cut, removed_note
-from parley.engine.engine import Engine
-from parley.engine.permissions import NoApprovals
+from parley.engine.service import Service
 from parley.engine.session import Session
 from parley.protocol import types as wire
+from parley.protocol.codec import structure
 from parley.providers.base import ModelRequest, StreamEvent
 from parley.providers.scripted import ScriptedProvider, load_script
 from parley.store.memory import MemoryStore
+from tests.engine_turns import Events, submit
 
 WINDOW = 10_000  # tokens: compaction starts past 32,000 characters and aims for 20,000
+EVENT_TYPES: dict[str, type[Any]] = {cls.method: cls for cls in get_args(wire.Event)}
 
 
 class RecordingScripted(ScriptedProvider):
@@ -55,19 +57,23 @@ class Harness:
             }
         )
         self.store = MemoryStore()
-        self.events: list[wire.Event] = []
-        self.engine = Engine(self.settings, self.store, self.listen)
-        self.session: Session = self.engine.create_session(
+        self.recorded = Events()
+        self.service = Service(self.settings, self.store)
+        session_id = self.service.create_session(
             wire.SessionCreateParams(cwd=str(self.project))
-        )
+        ).session_id
+        self.session: Session = self.service._session(session_id)
         self.provider = RecordingScripted(self.session.provider.config, load_script(script))
         self.session.provider = self.provider
 
-    def listen(self, _sid: str, _tid: str, _seq: int, event: wire.Event, _p: Any) -> None:
-        self.events.append(event)
+    @property
+    def events(self) -> list[wire.Event]:
+        """Every event the session published, in order, as the engine's event types."""
+        return [structure(params, EVENT_TYPES[m]) for m, params in self.recorded.items]
 
     async def turn(self, prompt: str) -> wire.TurnResult:
-        return await self.engine.submit(self.session.id, prompt, None, NoApprovals())
+        result, _ = await submit(self.service, self.session.id, prompt, events=self.recorded)
+        return result
 
     def progress(self, stage: str) -> list[wire.Progress]:
         return [e for e in self.events if isinstance(e, wire.Progress) and e.stage == stage]
@@ -176,9 +182,9 @@ async def test_past_the_window_without_tool_outputs_the_model_summarises(tmp_pat
     assert third.usage.input_tokens == sum(u.input_tokens for u in usage_reports[-2:])
 
     # session/get shows the summary, and a restarted engine resumes from the compacted history.
-    detail = h.engine.detail(h.session.id)
+    detail = h.service.session_detail(h.session.id, limit=None)
     assert detail.messages[0].content[0]["text"] == summary
-    reloaded = Engine(h.settings, h.store, h.listen).session(h.session.id)
+    reloaded = Service(h.settings, h.store)._session(h.session.id)
     assert reloaded.history == h.session.history
 
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 from parley.core.messages import Message, TextBlock, ToolUseBlock, user_text
+from parley.engine.approvals import Approvals
 from parley.engine.authorize import Authorizer
-from parley.engine.permissions import NoApprovals
+from parley.engine.hub import Hub
 from parley.engine.profiles import BUILTIN_PROFILES
 from parley.engine.session import Session
 from parley.engine.turn import TRUNCATED_CALL, run_turn
 from parley.protocol import types as wire
+from parley.protocol.codec import structure, unstructure
 from parley.providers.base import (
     Completion,
     ModelRequest,
@@ -23,8 +24,18 @@ from parley.providers.base import (
     Usage,
 )
 from parley.store.memory import MemoryStore
-from parley.store.records import SessionRecord
+from parley.store.records import SessionRecord, StoredEvent
 from parley.tools.registry import ToolRegistry
+
+
+def nobody_to_ask() -> Authorizer:
+    return Authorizer(Approvals(), lambda _: False, [], 1)
+
+
+def published(hub: Hub, session_id: str) -> list[StoredEvent]:
+    """What the session published, as stored (and so as every subscriber sees it)."""
+    hub.flush()
+    return list(hub.store.events_after(session_id, 0))
 
 
 class BrokenProvider(Provider):
@@ -41,7 +52,7 @@ async def test_an_unexpected_provider_failure_ends_the_turn_with_one_internal_er
     store = MemoryStore()
     record = SessionRecord("s", str(tmp_path), "default", "broken", "m", "ask")
     store.create_session(record)
-    events: list[tuple[int, Any]] = []
+    hub = Hub(store)
     session = Session(
         record,
         [],
@@ -49,21 +60,27 @@ async def test_an_unexpected_provider_failure_ends_the_turn_with_one_internal_er
         BrokenProvider(ProviderConfig("broken", "m")),
         ToolRegistry.builtin(),
         store,
-        lambda sid, tid, seq, ev, params: events.append((seq, ev)),
+        hub,
         tool_timeout_s=5,
     )
 
-    result = await run_turn(session, "t1", user_text("hi"), Authorizer(NoApprovals(), [], 1))
+    result = await run_turn(session, "t1", user_text("hi"), nobody_to_ask())
 
-    terminal = [ev for _, ev in events if isinstance(ev, wire.ResultFinal | wire.TurnError)]
-    assert terminal == [wire.TurnError("internal", "internal error: RuntimeError: boom", False)]
+    events = published(hub, "s")
+    terminal = [
+        (e.method, e.params)
+        for e in events
+        if e.method in (wire.ResultFinal.method, wire.TurnError.method)
+    ]
+    error = wire.TurnError("internal", "internal error: RuntimeError: boom", False)
+    assert terminal == [(error.method, unstructure(error))]
     assert result.stop_reason == "error"
     assert result.reply == "partial "
     assert session.history[-1].text == "partial "  # what the host saw stays in the session
     assert result.error is not None
     assert result.error.code == "internal"
-    assert [seq for seq, _ in events] == list(range(1, len(events) + 1))
-    assert [e.seq for e in store.events_after("s", 0)] == [seq for seq, _ in events]
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert record.last_seq == len(events)
 
 
 class CutOffProvider(Provider):
@@ -90,7 +107,7 @@ async def test_the_last_call_of_a_response_cut_off_at_max_tokens_is_not_run(
     store = MemoryStore()
     record = SessionRecord("s", str(tmp_path), "default", "cut", "m", "ask")
     store.create_session(record)
-    events: list[Any] = []
+    hub = Hub(store)
     session = Session(
         record,
         [],
@@ -98,13 +115,18 @@ async def test_the_last_call_of_a_response_cut_off_at_max_tokens_is_not_run(
         CutOffProvider(ProviderConfig("cut", "m")),
         ToolRegistry.builtin(),
         store,
-        lambda *a: events.append(a[3]),
+        hub,
         tool_timeout_s=5,
     )
 
-    result = await run_turn(session, "t1", user_text("hi"), Authorizer(NoApprovals(), [], 1))
+    result = await run_turn(session, "t1", user_text("hi"), nobody_to_ask())
 
-    done = {e.tool_call_id: e for e in events if isinstance(e, wire.ToolCompleted)}
+    completed = [
+        structure(e.params, wire.ToolCompleted)
+        for e in published(hub, "s")
+        if e.method == wire.ToolCompleted.method
+    ]
+    done = {e.tool_call_id: e for e in completed}
     assert (done["a"].is_error, done["a"].output) == (False, "1\tcontent")
     assert (done["b"].is_error, done["b"].output) == (True, TRUNCATED_CALL)
     assert result.stop_reason == "end_turn"

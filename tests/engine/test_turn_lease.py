@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from parley.config import load_settings
-from parley.engine.engine import Engine
-from parley.engine.permissions import NoApprovals
+from parley.engine.service import Service
 from parley.protocol import types as wire
 from parley.providers.base import ModelRequest, Provider, StreamEvent
 from parley.store.sqlite import SqliteStore
+from tests.engine_turns import submit
 
 
 class BrokenProvider(Provider):
@@ -33,12 +33,13 @@ async def test_a_turn_that_crashes_gives_back_the_session_lease(
         config_path=tmp_path / "none.toml",
     )
     store = SqliteStore(tmp_path / "parley.db")
-    engine = Engine(settings, store, lambda *_: None)
-    session = engine.create_session(wire.SessionCreateParams(cwd=str(workspace)))
+    service = Service(settings, store)
+    session_id = service.create_session(wire.SessionCreateParams(cwd=str(workspace))).session_id
+    session = service._session(session_id)
     working = session.provider
     session.provider = BrokenProvider(working.config)
 
-    crashed = await engine.submit(session.id, "hi", "t-1", NoApprovals())
+    crashed, _ = await submit(service, session.id, "hi", turn_id="t-1")
 
     assert crashed.error is not None
     assert (crashed.stop_reason, crashed.error.code) == ("error", "internal")
@@ -46,6 +47,7 @@ async def test_a_turn_that_crashes_gives_back_the_session_lease(
     assert turn is not None
     assert turn.status != "running"
     session.provider = working
-    result = await engine.submit(session.id, "again", "t-2", NoApprovals())
+    result, _ = await submit(service, session.id, "again", turn_id="t-2")
     assert (result.stop_reason, result.reply) == ("end_turn", "Fine now.")
+    await service.shutdown()
     store.close()

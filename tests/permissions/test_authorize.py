@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 
-from parley.engine.permissions import ApprovalQuestion, Decision, NoApprovals, ToolCall
+from parley.core.errors import ErrorCode, ParleyError
+from parley.engine.askers import NoApprovals
+from parley.engine.permissions import Decision
+from parley.protocol import types as wire
 from tests.engine_turns import NEVER, Host, Turns, call
 
 
@@ -66,7 +69,7 @@ async def test_an_ask_rule_asks_even_in_allow_mode(tmp_path: Path, project: Path
         port=host,
     )
 
-    assert [q.call.input["command"] for q in host.questions] == ["git push --force"]
+    assert [q.input["command"] for q in host.questions] == ["git push --force"]
     assert "rule {tool = 'bash'" in host.questions[0].reason
     assert outcomes(turns) == [("bash", False), ("bash", True)]
 
@@ -80,16 +83,22 @@ async def test_the_host_gets_the_call_with_its_diff_options_and_timeout(
     await turns.run([call("write_file", path="a.txt", content="new\n")], port=host)
 
     [question] = host.questions
-    assert question.options == ("allow_once", "allow_always", "reject_once", "reject_always")
-    assert question.timeout_s == 42.0
+    assert (question.tool, question.input) == ("write_file", {"path": "a.txt", "content": "new\n"})
+    assert question.options == ["allow_once", "allow_always", "reject_once", "reject_always"]
+    assert question.timeout_ms == 42_000
     assert question.reason == "write_file needs approval (permission mode 'ask')"
-    assert question.call.kind == "edit"
-    assert question.call.display == {
+    assert question.display == {
         "path": "a.txt",
         "created": True,
         "diff": "--- /dev/null\n+++ b/a.txt\n@@ -0,0 +1 @@\n+new\n",
     }
     assert question.approval_id.startswith("appr_")
+    # The question is the session's event too, for every door; the call's kind is on its start.
+    [requested] = turns.events.of("approval/requested")
+    assert requested["approvalId"] == question.approval_id
+    assert requested["toolCallId"] == question.tool_call_id
+    [started] = turns.events.of("tool/started")
+    assert (started["toolCallId"], started["kind"]) == (question.tool_call_id, "edit")
 
 
 @pytest.mark.parametrize(
@@ -132,7 +141,7 @@ async def test_always_answers_hold_for_the_rest_of_the_session(
 
     assert len(host.questions) == 1
     assert outcomes(turns) == [("bash", not ran)] * 3
-    assert turns.engine.store.load_session(session_id).remembered == {  # type: ignore[union-attr]
+    assert turns.service.store.load_session(session_id).remembered == {  # type: ignore[union-attr]
         "bash": "allow" if ran else "deny"
     }
 
@@ -178,8 +187,36 @@ async def test_no_answer_in_time_is_a_rejection_with_approval_timeout(
     )
 
 
-@pytest.mark.parametrize("garbage", ["yes", "ALLOW_ONCE", 42, {"decision": "allow_once"}, ""])
-async def test_a_garbage_answer_counts_as_a_rejection(
+GARBAGE = ["yes", "ALLOW_ONCE", 42, {"decision": "allow_once"}, ""]
+
+
+@pytest.mark.parametrize("garbage", GARBAGE)
+async def test_a_garbage_answer_is_refused_and_the_question_stays_open(
+    tmp_path: Path, project: Path, garbage: Any
+) -> None:
+    turns = Turns(tmp_path, project)
+    refused: list[str] = []
+
+    class Garbling(Host):
+        """Sends garbage first, as a broken door would, then a real answer."""
+
+        async def ask(self, question: wire.ApprovalRequestParams) -> Decision | None:
+            try:
+                turns.service.answer_approval(question.approval_id, garbage)
+            except ParleyError as exc:
+                refused.append(exc.code)
+            return await super().ask(question)
+
+    result = await turns.run([call("bash", command="echo 1")], port=Garbling("allow_once"))
+
+    assert result.stop_reason == "end_turn"
+    assert refused == [ErrorCode.INVALID_PARAMS]
+    assert outcomes(turns) == [("bash", False)]
+    assert [e["decision"] for e in turns.events.of("approval/resolved")] == ["allow_once"]
+
+
+@pytest.mark.parametrize("garbage", GARBAGE)
+async def test_a_port_answering_garbage_rejects_the_call(
     tmp_path: Path, project: Path, garbage: Any
 ) -> None:
     turns = Turns(tmp_path, project)
@@ -195,20 +232,24 @@ async def test_a_garbage_answer_counts_as_a_rejection(
         "reject_once",
         "allow_once",
     ]
-    assert "no valid answer" in turns.completed()[0]["output"]
+    assert turns.completed()[0]["display"] == {"denied": True, "code": "approval_denied"}
 
 
-async def test_a_port_that_fails_counts_as_a_rejection(tmp_path: Path, project: Path) -> None:
+async def test_a_port_that_fails_rejects_the_call_at_once(tmp_path: Path, project: Path) -> None:
     class Broken(Host):
-        async def ask(self, question: ApprovalQuestion) -> Decision | None:
+        async def ask(self, question: wire.ApprovalRequestParams) -> Decision | None:
             raise ConnectionResetError("host went away")
 
-    turns = Turns(tmp_path, project)
+    turns = Turns(tmp_path, project)  # the default timeout: a failed ask must not wait it out
 
-    result = await turns.run([call("bash", command="echo hi")], port=Broken())
+    result = await asyncio.wait_for(
+        turns.run([call("bash", command="touch ran")], port=Broken()), 10
+    )
 
     assert result.stop_reason == "end_turn"
     assert outcomes(turns) == [("bash", True)]
+    assert turns.completed()[0]["display"] == {"denied": True, "code": "approval_denied"}
+    assert not (project / "ran").exists()
 
 
 async def test_cancel_while_waiting_resolves_the_request_as_rejected(
@@ -219,7 +260,7 @@ async def test_cancel_while_waiting_resolves_the_request_as_rejected(
     turn = asyncio.create_task(turns.run([call("bash", command="touch ran")], port=host))
     await host.asked.wait()
 
-    turns.engine.cancel(host.questions[0].session_id)
+    assert turns.service.cancel_turn(host.questions[0].session_id)
     result = await turn
 
     assert result.stop_reason == "cancelled"
@@ -234,18 +275,15 @@ async def test_cancel_while_waiting_resolves_the_request_as_rejected(
 async def test_a_front_door_without_a_host_hears_of_each_unasked_call(
     tmp_path: Path, project: Path
 ) -> None:
-    class Recording(NoApprovals):
-        def __init__(self) -> None:
-            self.unasked_calls: list[tuple[str, str]] = []
-
-        def unasked(self, call: ToolCall, reason: str) -> None:
-            self.unasked_calls.append((call.name, reason))
-
     turns = Turns(tmp_path, project)
-    port = Recording()
 
-    await turns.run([call("read_file", path="secrets"), call("bash", command="ls")], port=port)
+    await turns.run(
+        [call("read_file", path="secrets"), call("bash", command="ls")], port=NoApprovals()
+    )
 
-    assert port.unasked_calls == [
-        ("bash", "bash needs approval (permission mode 'ask') and there is no one to ask")
-    ]
+    assert turns.unasked == ["bash"]
+    assert turns.events.of("approval/requested") == []
+    assert turns.completed()[1]["output"] == (
+        "Permission denied: bash needs approval (permission mode 'ask') and there is no one "
+        "to ask; it can be allowed by a rule or a permission mode. The tool did not run."
+    )

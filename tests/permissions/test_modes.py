@@ -66,7 +66,7 @@ async def test_each_mode_with_a_host_asks_only_what_the_mode_leaves_open(
 
     await turns.run(CALLS, mode=mode, port=host)
 
-    assert [q.call.name for q in host.questions] == asked
+    assert [q.tool for q in host.questions] == asked
 
 
 async def test_without_a_host_the_model_is_told_why_and_how_it_could_be_allowed(
@@ -99,8 +99,8 @@ async def test_the_default_mode_is_ask(tmp_path: Path, project: Path) -> None:
 
     await turns.run([call("write_file", path="a", content="")], mode=None, port=host)
 
-    assert [q.call.name for q in host.questions] == ["write_file"]
-    assert turns.engine.info(host.questions[0].session_id).permission_mode == "ask"
+    assert [q.tool for q in host.questions] == ["write_file"]
+    assert turns.service.session_info(host.questions[0].session_id).permission_mode == "ask"
 
 
 @pytest.mark.parametrize("mode", ["ask", "accept-edits", "allow", "deny"])

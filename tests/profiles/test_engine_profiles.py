@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from parley.config import ConfigError, Settings, load_settings
 from parley.core.errors import ErrorCode, ParleyError
-from parley.engine.engine import Engine
+from parley.engine.service import Service
+from parley.engine.session import Session
 from parley.protocol import types as wire
 from parley.store.memory import MemoryStore
 
@@ -38,30 +38,33 @@ def project(tmp_path: Path) -> Path:
     return path.resolve()
 
 
-def ignore(*_: Any) -> None:
-    pass
+def create(service: Service, params: wire.SessionCreateParams) -> Session:
+    """Create a session and give the live session the service keeps loaded for it."""
+    return service._session(service.create_session(params).session_id)
 
 
 def test_a_session_in_a_project_can_use_its_profiles(settings: Settings, project: Path) -> None:
     store = MemoryStore()
-    engine = Engine(settings, store, ignore)
-    session = engine.create_session(wire.SessionCreateParams(cwd=str(project), profile="local"))
+    service = Service(settings, store)
+    info = service.create_session(wire.SessionCreateParams(cwd=str(project), profile="local"))
+    assert info.profile == "local"
+    session = service._session(info.session_id)
     assert session.profile.description == "the project's own"
     assert session.record.profile == "local"
-    assert "local" in [p.name for p in engine.profiles(str(project))]
-    assert "local" not in [p.name for p in engine.profiles(str(project.parent))]
+    assert "local" in [p.name for p in service.profiles(str(project))]
+    assert "local" not in [p.name for p in service.profiles(str(project.parent))]
 
-    # A fresh engine (a restarted server) loads the stored session with the same profile.
-    again = Engine(settings, store, ignore).session(session.id)
+    # A fresh service (a restarted server) loads the stored session with the same profile.
+    again = Service(settings, store)._session(session.id)
     assert again.profile == session.profile
 
 
 def test_an_unknown_profile_lists_what_is_available_there(
     settings: Settings, project: Path
 ) -> None:
-    engine = Engine(settings, MemoryStore(), ignore)
+    service = Service(settings, MemoryStore())
     with pytest.raises(ParleyError) as info:
-        engine.create_session(wire.SessionCreateParams(cwd=str(project), profile="nope"))
+        service.create_session(wire.SessionCreateParams(cwd=str(project), profile="nope"))
     assert info.value.code == ErrorCode.PROFILE_NOT_FOUND
     assert info.value.message == (
         "no profile named 'nope'; available: default, code-reviewer, test-writer, "
@@ -74,9 +77,9 @@ def test_a_bad_project_profile_fails_session_create_naming_the_file(
 ) -> None:
     bad = project / ".parley" / "profiles" / "bad.toml"
     bad.write_text("max_turns = 'many'\n")
-    engine = Engine(settings, MemoryStore(), ignore)
+    service = Service(settings, MemoryStore())
     with pytest.raises(ConfigError) as info:
-        engine.create_session(wire.SessionCreateParams(cwd=str(project)))
+        service.create_session(wire.SessionCreateParams(cwd=str(project)))
     assert info.value.code == ErrorCode.CONFIG_INVALID
     assert info.value.message == f"{bad}: max_turns: must be a positive integer, got 'many'"
 
@@ -88,8 +91,8 @@ def test_the_session_sends_its_profile_prompt_with_context_files(
         'system_prompt = "Work in {cwd}."\ncontext_files = ["GUIDE.md"]\n'
     )
     (project / "GUIDE.md").write_text("Be kind.")
-    engine = Engine(settings, MemoryStore(), ignore)
-    session = engine.create_session(wire.SessionCreateParams(cwd=str(project), profile="docs"))
+    service = Service(settings, MemoryStore())
+    session = create(service, wire.SessionCreateParams(cwd=str(project), profile="docs"))
     assert session.system_prompt == (
         f'Work in {project}.\n\n<context_file path="GUIDE.md">\nBe kind.\n</context_file>'
     )
@@ -102,7 +105,7 @@ def test_a_missing_context_file_fails_session_create_and_stores_nothing(
     profile.write_text('context_files = ["GUIDE.md"]\n')
     store = MemoryStore()
     with pytest.raises(ConfigError) as info:
-        Engine(settings, store, ignore).create_session(
+        Service(settings, store).create_session(
             wire.SessionCreateParams(session_id="s1", cwd=str(project), profile="docs")
         )
     assert info.value.message == f"{profile}: context_files[0]: GUIDE.md does not exist"
@@ -110,13 +113,11 @@ def test_a_missing_context_file_fails_session_create_and_stores_nothing(
 
 
 def test_the_max_turns_setting_overrides_the_profile(settings: Settings, project: Path) -> None:
-    engine = Engine(settings, MemoryStore(), ignore)
+    service = Service(settings, MemoryStore())
     local = wire.SessionCreateParams(cwd=str(project), profile="local")
-    assert engine.create_session(local).profile.max_turns == 2
-    capped = Engine(
-        load_settings(env={**settings.env, "PARLEY_MAX_TURNS": "7"}), MemoryStore(), ignore
-    )
-    assert capped.create_session(local).profile.max_turns == 7
+    assert create(service, local).profile.max_turns == 2
+    capped = Service(load_settings(env={**settings.env, "PARLEY_MAX_TURNS": "7"}), MemoryStore())
+    assert create(capped, local).profile.max_turns == 7
 
 
 def test_model_from_flags_or_environment_beats_the_profiles(tmp_path: Path, project: Path) -> None:
@@ -128,18 +129,17 @@ def test_model_from_flags_or_environment_beats_the_profiles(tmp_path: Path, proj
         "PARLEY_SCRIPT": str(script),
         "PARLEY_PROVIDER": "scripted",
     }
-    create = wire.SessionCreateParams(cwd=str(project), profile="pinned")
+    pinned = wire.SessionCreateParams(cwd=str(project), profile="pinned")
 
-    from_profile = Engine(load_settings(env=env), MemoryStore(), ignore).create_session(create)
-    from_env = Engine(
-        load_settings(env={**env, "PARLEY_MODEL": "env-model"}), MemoryStore(), ignore
-    ).create_session(create)
-    from_flag = Engine(
+    from_profile = Service(load_settings(env=env), MemoryStore()).create_session(pinned)
+    from_env = Service(
+        load_settings(env={**env, "PARLEY_MODEL": "env-model"}), MemoryStore()
+    ).create_session(pinned)
+    from_flag = Service(
         load_settings({"model": "flag-model"}, env={**env, "PARLEY_MODEL": "x"}),
         MemoryStore(),
-        ignore,
-    ).create_session(create)
+    ).create_session(pinned)
 
-    assert from_profile.record.model == "profile-model"
-    assert from_env.record.model == "env-model"
-    assert from_flag.record.model == "flag-model"
+    assert from_profile.model == "profile-model"
+    assert from_env.model == "env-model"
+    assert from_flag.model == "flag-model"

@@ -7,36 +7,25 @@ from typing import Any
 import pytest
 
 from parley.core.messages import Message, TextBlock
-from parley.engine.engine import Engine
-from parley.engine.permissions import NoApprovals
+from parley.engine.service import Service
 from parley.protocol import types as wire
 from parley.store.memory import MemoryStore
+from tests.engine_turns import Events, submit
 from tests.providers.conftest import settings_for
 from tests.providers.fake_server import FakeServer, Reply
 from tests.providers.wire import Anthropic, Responses, Text, Tokens, ToolCall
 
 
-class Recorder:
-    def __init__(self) -> None:
-        self.events: list[tuple[str, dict[str, Any]]] = []
-
-    def __call__(
-        self, session_id: str, turn_id: str, seq: int, event: wire.Event, params: dict[str, Any]
-    ) -> None:
-        self.events.append((event.method, params))
-
-    def of(self, method: str) -> list[dict[str, Any]]:
-        return [params for m, params in self.events if m == method]
-
-
 async def run_turn(kind: str, server: FakeServer, cwd: str, prompt: str) -> tuple[Any, ...]:
-    recorder = Recorder()
-    engine = Engine(settings_for(kind, server), MemoryStore(), recorder)
-    session = engine.create_session(wire.SessionCreateParams(cwd=cwd, provider=kind))
+    """The result, the events a host saw, and the session (still loaded) the turn ran in."""
+    recorder = Events()
+    service = Service(settings_for(kind, server), MemoryStore())
+    session_id = service.create_session(wire.SessionCreateParams(cwd=cwd, provider=kind)).session_id
     try:
-        result = await engine.submit(session.id, prompt, None, NoApprovals())
+        result, _ = await submit(service, session_id, prompt, events=recorder)
+        session = service._session(session_id)
     finally:
-        await engine.shutdown()
+        await service.shutdown()
     return result, recorder, session
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from parley.server.framing import Framing, encode
+from parley.doors.jsonrpc.framing import Framing, encode
 from tests.conftest import ScriptWriter, scripted_env
 from tests.rawclient import RawServer
 

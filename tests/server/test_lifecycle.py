@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from parley.server.framing import Framing
+from parley.doors.jsonrpc.framing import Framing
 from tests.conftest import ScriptWriter, scripted_env
 from tests.rawclient import RawServer
 

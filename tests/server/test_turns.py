@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from parley.client import Notification, ParleyRpcError
-from parley.server.framing import Framing
+from parley.doors.jsonrpc.framing import Framing
 from tests.conftest import ScriptWriter
 
 FULL_TURN = [

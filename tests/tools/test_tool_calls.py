@@ -139,8 +139,8 @@ async def test_a_command_running_when_the_turn_is_cancelled_is_stopped_and_compl
     while not pid_file.exists() or not pid_file.read_text().strip():
         await asyncio.sleep(0.01)
 
-    [session_id] = turns.engine.sessions
-    assert turns.engine.cancel(session_id)
+    [session_id] = turns.service._loaded
+    assert turns.service.cancel_turn(session_id)
     result = await turn
 
     assert result.stop_reason == "cancelled"

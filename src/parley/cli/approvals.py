@@ -22,13 +22,9 @@ import attrs
 from parley.cli.bridge import Approver
 from parley.cli.render.describe import allow_prompt
 from parley.core.errors import ErrorCode, ParleyError
-from parley.engine.permissions import (
-    ApprovalPort,
-    ApprovalQuestion,
-    Decision,
-    NoApprovals,
-    ToolCall,
-)
+from parley.engine.askers import ApprovalPort, NoApprovals
+from parley.engine.permissions import Decision
+from parley.protocol import types as wire
 
 TTY = "/dev/tty"
 _ANSWERS: dict[str, Decision] = {
@@ -70,7 +66,7 @@ class TerminalAnswers:
 
 
 def render(params: Mapping[str, Any]) -> str:
-    """The whole question (`approval/request` params): what would run or change, why we ask,
+    """The whole question (`approval/requested` params): what would run or change, why we ask,
     and the keys."""
     display = params.get("display") or {}
     tool = params["tool"]
@@ -153,18 +149,12 @@ class AnswerYes(ApprovalPort):
     def available(self) -> bool:
         return True
 
-    async def ask(self, question: ApprovalQuestion) -> Decision | None:
+    async def ask(self, question: wire.ApprovalRequestParams) -> Decision | None:
         return "allow_once"
 
 
 class Unanswerable(NoApprovals):
-    """No terminal and no -y / -n: each `ask` is denied and remembered, for exit code 3."""
-
-    def __init__(self) -> None:
-        self.refused: list[str] = []
-
-    def unasked(self, call: ToolCall, reason: str) -> None:
-        self.refused.append(call.name)
+    """No terminal and no -y / -n: each `ask` is denied, and `parley run` exits 3."""
 
 
 @attrs.frozen
@@ -172,9 +162,10 @@ class RunApprovals:
     approver: Approver
     permission_mode: str | None  # set by -y / -n; None leaves flags, config and profile to decide
 
-    def refusal(self) -> str | None:
-        """Why `parley run` must exit 3: a call needed approval and nobody could give it."""
-        refused = self.approver.refused if isinstance(self.approver, Unanswerable) else []
+    def refusal(self, unasked: list[str]) -> str | None:
+        """Why `parley run` must exit 3: a call needed approval and nobody could give it
+        (`unasked`: the turn's, see TurnHandle.unasked)."""
+        refused = unasked if isinstance(self.approver, Unanswerable) else []
         if not refused:
             return None
         names = ", ".join(dict.fromkeys(refused))

@@ -1,31 +1,31 @@
-"""The one place `parley run` and `parley chat` drive the engine.
+"""The one place `parley run` and `parley chat` drive the engine service.
 
-The terminal sees a turn only as the wire sees it: `emit(method, params)` for every
-notification (params with sessionId, turnId and seq) and for every approval question
-(`approval/request` with the wire's ApprovalRequestParams), which the front door answers.
-When the engine is served through an event hub, this module is what changes; the displays
-(cli/render/) and the commands stay as they are.
+The terminal sees a turn only as the wire sees it: `emit(method, params)` for every event of
+the session (params with sessionId, turnId and seq), delivered by a Pump from the service's
+hub, `approval/requested` questions included; a person's answer goes back through an
+Answerer. The displays (cli/render/) and the commands know nothing of the service.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-import attrs
-
 from parley.config import Settings
 from parley.core.errors import ErrorCode, ParleyError
-from parley.engine.engine import Engine, session_info
-from parley.engine.permissions import ApprovalPort, ApprovalQuestion, Decision
+from parley.engine.askers import Answerer, ApprovalPort
+from parley.engine.permissions import Decision
+from parley.engine.pump import Batch, Pump
+from parley.engine.service import Service
 from parley.protocol import types as wire
 from parley.protocol.codec import unstructure
 from parley.providers import registry
 from parley.store.base import Store
 
 Emit = Callable[[str, Mapping[str, Any]], None]
-# A person's answer to an `approval/request` (its params): a decision, or None for no answer.
+# A person's answer to an `approval/requested` question (its params): a decision, or None.
 Answer = Callable[[Mapping[str, Any]], Awaitable[Decision | None]]
 # Who answers approval questions: a fixed policy (-y, -n, nobody) or a person.
 Approver = ApprovalPort | Answer
@@ -36,15 +36,12 @@ class Bridge:
         self.settings = settings
         self.store = store
         self.emit = emit
-        self.engine = Engine(settings, store, self._publish)
+        self.service = Service(settings, store)
         self._opened: set[str] = set()
-        # Sessions run here on another provider/model than they stored (a flag won).
-        self._models: dict[str, tuple[str, str]] = {}
-
-    def _publish(
-        self, session_id: str, turn_id: str, seq: int, event: wire.Event, params: dict[str, Any]
-    ) -> None:
-        self.emit(event.method, wire.notification_params(session_id, turn_id, seq, params))
+        # The permission mode a flag gave, by session: kept when /model reloads the session.
+        self._modes: dict[str, str] = {}
+        # The tools of the last turn that needed an approval nobody could give.
+        self.unasked: list[str] = []
 
     # --- sessions ------------------------------------------------------------------------------
 
@@ -52,47 +49,46 @@ class Bridge:
         """What a new session in `cwd` would be, without storing it: a configuration problem
         (no provider, a bad script or profile) fails here. `choices`: provider, model,
         permission_mode, as for `create`."""
-        session = self.engine.new_session(wire.SessionCreateParams(cwd=cwd, **choices))
-        await session.aclose()
-        return session_info(None, session.record)
+        return await self.service.preview_session(wire.SessionCreateParams(cwd=cwd, **choices))
 
     def create(self, cwd: str, title: str | None, **choices: Any) -> wire.SessionInfo:
-        session = self.engine.create_session(
+        info = self.service.create_session(
             wire.SessionCreateParams(cwd=cwd, title=title, **choices)
         )
-        self._opened.add(session.id)
-        return self.info(session.id)
+        self._opened.add(info.session_id)
+        return self.info(info.session_id)
 
     def open(self, session_id: str) -> list[str]:
-        """Load a stored session and make this invocation's command-line flags win over what
-        the session stored (for this process only: nothing is saved). Returns notes saying
-        what the flags changed, or why one could not."""
-        session = self.engine.session(session_id)
+        """Load a stored session, its provider built, and make this invocation's command-line
+        flags win over what the session stored (for this process only: nothing is saved).
+        Returns notes saying what the flags changed, or why one could not."""
         if session_id in self._opened:
+            self.service.open_session(session_id)
             return []
+        stored = self.service.session_info(session_id)
+        mode, provider, model = (self._flag(n) for n in ("permission_mode", "provider", "model"))
+        if mode is not None and mode != stored.permission_mode:
+            self._modes[session_id] = mode
+        else:
+            mode = None
+        shown = self.service.open_session(
+            session_id, permission_mode=mode, provider=provider, model=model
+        )
         self._opened.add(session_id)
-        record, notes = session.record, []
-        if (mode := self._flag("permission_mode")) and mode != record.permission_mode:
-            session.mode_override = mode
+        notes = []
+        if mode is not None:
             notes.append(
                 f"permission mode {mode} for this run (from the command line); "
-                f"the session's own is {record.permission_mode}"
+                f"the session's own is {stored.permission_mode}"
             )
-        provider, model = self._flag("provider"), self._flag("model")
-        if provider or model:
-            name = provider or record.provider
-            want = model or (record.model if name == record.provider else None)
-            config = registry.resolve(self.settings, name, want)
-            if (config.kind, config.model) != (record.provider, record.model):
-                session.provider = registry.create(config)
-                self._models[session_id] = (config.kind, config.model)
-                notes.append(
-                    f"{config.kind}/{config.model} for this run (from the command line); "
-                    f"the session's own is {record.provider}/{record.model}"
-                )
-        if (profile := self._flag("profile")) and profile != record.profile:
+        if (shown.provider, shown.model) != (stored.provider, stored.model):
             notes.append(
-                f"--profile applies to new sessions; {session_id} keeps profile {record.profile}"
+                f"{shown.provider}/{shown.model} for this run (from the command line); "
+                f"the session's own is {stored.provider}/{stored.model}"
+            )
+        if (profile := self._flag("profile")) and profile != stored.profile:
+            notes.append(
+                f"--profile applies to new sessions; {session_id} keeps profile {stored.profile}"
             )
         return notes
 
@@ -119,31 +115,23 @@ class Bridge:
                     "`parley run PROMPT`",
                 )
             )
-        notes = self.open(target)
-        self.engine.session(target).provider  # noqa: B018
-        return target, notes
+        return target, self.open(target)
 
     def info(self, session_id: str) -> wire.SessionInfo:
         """The session as this process runs it (a flag's mode or model, if one won)."""
-        session = self.engine.sessions.get(session_id)
-        if session is None:
-            return self.engine.info(session_id)
-        record = session.record
-        provider, model = self._models.get(session_id, (record.provider, record.model))
-        shown = attrs.evolve(
-            record, permission_mode=session.permission_mode, provider=provider, model=model
-        )
-        return session_info(session, shown)
+        if session_id in self._opened:
+            return self.service.open_session(session_id)
+        return self.service.session_info(session_id)
 
     def messages(self, session_id: str) -> list[wire.MessageView]:
-        return self.engine.detail(session_id).messages
+        return self.service.session_detail(session_id, limit=None).messages
 
     def last(self, cwd: str) -> str | None:
         """The session in `cwd` used most recently."""
         newest: wire.SessionInfo | None = None
         cursor: str | None = None
         while True:
-            page = self.engine.list_sessions(
+            page = self.service.list_sessions(
                 wire.SessionListParams(limit=1000, cursor=cursor, cwd=cwd)
             )
             for info in page.sessions:
@@ -153,67 +141,80 @@ class Bridge:
                 return newest.session_id if newest else None
 
     def sessions(self, cwd: str, limit: int) -> list[wire.SessionInfo]:
-        return self.engine.list_sessions(wire.SessionListParams(limit=limit, cwd=cwd)).sessions
+        return self.service.list_sessions(wire.SessionListParams(limit=limit, cwd=cwd)).sessions
 
     def fork(self, session_id: str) -> wire.SessionInfo:
-        session = self.engine.fork(session_id, None, None)
-        self.open(session.id)  # the flags that won over the source win over its copy too
-        return self.info(session.id)
+        info = self.service.fork_session(session_id, None, None)
+        self.open(info.session_id)  # the flags that won over the source win over its copy too
+        return self.info(info.session_id)
 
     def set_mode(self, session_id: str, mode: str) -> None:
         """The session's permission mode from now on, stored."""
-        session = self.engine.session(session_id)
-        session.mode_override = None
-        session.record.permission_mode = mode
-        self.store.save_session(session.record)
-        self.store.commit()
+        self._modes.pop(session_id, None)
+        self.service.configure_session(session_id, permission_mode=mode)
 
     async def set_model(self, session_id: str, provider: str | None, model: str | None) -> None:
         """The session's provider and model from now on, stored; the provider is built first,
         so a bad choice changes nothing."""
-        session = self.engine.session(session_id)
-        name = provider or session.provider.name
-        config = registry.resolve(self.settings, name, model)
-        replacement = registry.create(config)
-        await session.aclose()
-        session.provider = replacement
-        session.record.provider, session.record.model = config.kind, config.model
-        self._models.pop(session_id, None)
-        self.store.save_session(session.record)
-        self.store.commit()
+        info = self.service.session_info(session_id)
+        config = registry.resolve(self.settings, provider or info.provider, model)
+        await registry.create(config).aclose()
+        self.service.configure_session(session_id, provider=config.kind, model=config.model)
+        # The session was loaded again for its new model: a flag's mode still wins here.
+        self.service.open_session(session_id, permission_mode=self._modes.get(session_id))
 
     def providers(self) -> wire.ProviderListResult:
-        return self.engine.provider_list()
+        return self.service.provider_list()
 
     # --- turns ---------------------------------------------------------------------------------
 
     async def submit(self, session_id: str, prompt: str, approver: Approver) -> wire.TurnResult:
-        port = approver if isinstance(approver, ApprovalPort) else _Asking(self.emit, approver)
-        return await self.engine.submit(session_id, prompt, None, port)
+        """Run a turn, its events to the displays as they happen, approval questions to
+        `approver`; the tools that needed an approval nobody could give end up in `unasked`."""
+        port = approver if isinstance(approver, ApprovalPort) else _Asking(approver)
+        answerer = Answerer(self.service.approvals, port)
+
+        async def deliver(batch: Batch) -> None:
+            for sid, event in batch:
+                self.emit(
+                    event.method,
+                    wire.notification_params(sid, event.turn_id, event.seq, event.params),
+                )
+                answerer.see(event)
+
+        pump = Pump(self.service.hub, deliver, answers_approvals=port.available)
+        pump.follow(session_id)
+        delivering = asyncio.create_task(pump.run())
+        try:
+            handle = await self.service.start_turn(session_id, prompt)
+            result = await handle
+            await pump.reached(session_id, handle.final_seq)
+            self.unasked = list(handle.unasked)
+            return result
+        finally:
+            pump.close()
+            await delivering
+            await answerer.aclose()
 
     def cancel(self, session_id: str) -> bool:
-        return self.engine.cancel(session_id)
+        return self.service.cancel_turn(session_id)
 
     async def close(self) -> None:
-        await self.engine.shutdown()
+        await self.service.shutdown()
 
 
 class _Asking(ApprovalPort):
-    """A person answers: the question goes to the displays as `approval/request`, then to
-    `answer`."""
+    """A person answers: each question (the display has shown it) goes to `answer`."""
 
-    def __init__(self, emit: Emit, answer: Answer) -> None:
-        self.emit = emit
+    def __init__(self, answer: Answer) -> None:
         self.answer = answer
 
     @property
     def available(self) -> bool:
         return True
 
-    async def ask(self, question: ApprovalQuestion) -> Decision | None:
-        params = unstructure(question.request())
-        self.emit("approval/request", params)
-        return await self.answer(params)
+    async def ask(self, question: wire.ApprovalRequestParams) -> Decision | None:
+        return await self.answer(unstructure(question))
 
 
 def resolve_cwd(cwd: str | None) -> str:

@@ -33,7 +33,8 @@ from parley.cli.render.describe import allow_prompt
 from parley.cli.render.terminal import TerminalDisplay, terminal_console
 from parley.config import Settings
 from parley.core.errors import ParleyError
-from parley.engine.permissions import Decision, NoApprovals
+from parley.engine.askers import NoApprovals
+from parley.engine.permissions import Decision
 from parley.protocol import types as wire
 from parley.protocol.codec import unstructure
 from parley.store.base import Store

@@ -7,8 +7,10 @@ import sys
 from collections.abc import Sequence
 
 from parley import PROTOCOL_VERSION, SCHEMA_VERSION, __version__
+from parley.cli.acp_cmd import add_acp_parser
 from parley.cli.common import EXIT_BROKEN_PIPE, add_settings_flags, silence_stdout
 from parley.cli.config_cmd import add_config_parser
+from parley.cli.mcp_cmd import add_mcp_parser
 from parley.cli.sessions_cmd import add_sessions_parser
 
 VERSION = f"parley {__version__} (protocol {PROTOCOL_VERSION}, schema {SCHEMA_VERSION})"
@@ -60,8 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings_flags(serve)
     serve.set_defaults(func=_serve)
 
+    add_acp_parser(sub)
     add_config_parser(sub)
     add_sessions_parser(sub)
+    add_mcp_parser(sub)
 
     doctor = sub.add_parser("doctor", help="check the installation and each provider's setup")
     doctor.add_argument(

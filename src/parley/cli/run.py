@@ -25,6 +25,7 @@ from parley.cli.common import (
     settings_from,
     setup_logging,
 )
+from parley.cli.guard import guard_process
 from parley.cli.render.base import Display, Displays, Pipe
 from parley.cli.render.plain import ActivityLog, NdjsonDisplay, ReplyStream
 from parley.core.errors import ErrorCode, ParleyError
@@ -102,9 +103,10 @@ def run(args: argparse.Namespace) -> int:
         fail(exc)
         return EXIT_USAGE
     setup_logging(settings)
+    guard_process()
     store = lazy_store(settings, args.ephemeral)
     try:
-        result = asyncio.run(_turn(args, settings, store, screen, prompt, approvals))
+        result, unasked = asyncio.run(_turn(args, settings, store, screen, prompt, approvals))
     except ParleyError as exc:
         fail(exc)
         return EXIT_USAGE if exc.code in _CONFIG_CODES else EXIT_ERROR
@@ -121,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(envelope))
     if result.error is not None and result.stop_reason != "cancelled" and not screen.shows_errors:
         fail(result.error.message)
-    return _exit_code(result, approvals)
+    return _exit_code(result, approvals, unasked)
 
 
 async def _turn(
@@ -131,7 +133,8 @@ async def _turn(
     screen: Screen,
     prompt: str,
     approvals: RunApprovals,
-) -> wire.TurnResult:
+) -> tuple[wire.TurnResult, list[str]]:
+    """The turn's result and the tools that needed an approval nobody could give."""
     display = screen.display
     bridge = Bridge(settings, store, display.notify)
     loop = asyncio.get_running_loop()
@@ -147,8 +150,7 @@ async def _turn(
             session_id = bridge.create(cwd, prompt[:80]).session_id
 
         def stop() -> None:  # nobody reads any more: stop, as a killed pipeline would
-            # Called from inside the turn (a write failed): cancel once it is back in the loop.
-            loop.call_soon(bridge.cancel, session_id)
+            bridge.cancel(session_id)
 
         for pipe in screen.pipes:
             pipe.on_broken = stop
@@ -160,19 +162,19 @@ async def _turn(
         loop.add_signal_handler(signal.SIGINT, interrupt)
         result = await bridge.submit(session_id, prompt, approvals.approver)
         display.finish(unstructure(result))
-        return result
+        return result, bridge.unasked
     finally:
         loop.remove_signal_handler(signal.SIGINT)
         await bridge.close()
 
 
-def _exit_code(result: wire.TurnResult, approvals: RunApprovals) -> int:
+def _exit_code(result: wire.TurnResult, approvals: RunApprovals, unasked: list[str]) -> int:
     if result.stop_reason == "cancelled":
         return EXIT_INTERRUPTED
     if result.stop_reason == "error":
         code = result.error.code if result.error else ErrorCode.INTERNAL
         return EXIT_USAGE if code in _CONFIG_CODES else EXIT_ERROR
-    if (refusal := approvals.refusal()) is not None:
+    if (refusal := approvals.refusal(unasked)) is not None:
         fail(refusal)
         return EXIT_DENIED
     return EXIT_OK

@@ -17,17 +17,20 @@ def serve(args: argparse.Namespace) -> int:
         fail(exc)
         return 2
     setup_logging(settings)
-    from parley.server.handshake import answer_initialize
-    from parley.server.stdio import claim_stdio
+    from parley.doors.stdio.handshake import answer_initialize
+    from parley.doors.stdio.stdio import claim_stdio
 
     fds = claim_stdio()
     persistent = not args.ephemeral
     early = answer_initialize(*fds, persistent)
     # Only now the server's heavy imports (asyncio, pygls), while the host reads the answer.
-    from parley.server import pygls_core
+    from parley.doors.jsonrpc import pygls_core
 
     pygls_core.install()
-    from parley.server.app import serve as serve_stdio
+    from parley.cli.guard import guard_process
+
+    guard_process()  # before any tool can run; after the early answer, which it would delay
+    from parley.doors.stdio.app import serve as serve_stdio
 
     return serve_stdio(
         settings, lambda: open_store(settings, args.ephemeral), fds, early, persistent=persistent

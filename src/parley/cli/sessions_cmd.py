@@ -17,7 +17,7 @@ from parley.config import Settings, load_settings
 from parley.core.errors import ErrorCode, ParleyError
 
 if TYPE_CHECKING:  # the engine is imported when a command runs, not when `parley` starts
-    from parley.engine.engine import Engine
+    from parley.engine.service import Service
     from parley.store.base import Store
     from parley.store.records import SessionRecord
 
@@ -80,12 +80,12 @@ def _main(args: argparse.Namespace) -> int:
 
 def sessions(args: argparse.Namespace, settings: Settings, store: Store | None = None) -> int:
     """Run one `sessions` subcommand on `store` (default: the persistent store)."""
-    from parley.engine.engine import Engine
+    from parley.engine.service import Service
 
     own = store is None
     store = store or open_store(settings, False)
     try:
-        return _COMMANDS[args.sessions_command](args, Engine(settings, store, _no_events), store)
+        return _COMMANDS[args.sessions_command](args, Service(settings, store), store)
     except ParleyError as exc:
         fail(exc)
         return EXIT_USAGE if exc.code == ErrorCode.CONFIG_INVALID else EXIT_ERROR
@@ -94,16 +94,12 @@ def sessions(args: argparse.Namespace, settings: Settings, store: Store | None =
             store.close()
 
 
-def _no_events(*_: Any) -> None:
-    """These commands run no turns, so there is nothing to send anywhere."""
-
-
-def _list(args: argparse.Namespace, engine: Engine, store: Store) -> int:
+def _list(args: argparse.Namespace, service: Service, store: Store) -> int:
     from parley.protocol.codec import unstructure
     from parley.protocol.types import SessionListParams
 
     cwd = str(Path(args.cwd).resolve()) if args.cwd else None
-    page = engine.list_sessions(SessionListParams(limit=args.limit, tags=args.tag, cwd=cwd))
+    page = service.list_sessions(SessionListParams(limit=args.limit, tags=args.tag, cwd=cwd))
     if args.json:
         _print_json(unstructure(page))
         return EXIT_OK
@@ -131,10 +127,10 @@ def _list(args: argparse.Namespace, engine: Engine, store: Store) -> int:
     return EXIT_OK
 
 
-def _show(args: argparse.Namespace, engine: Engine, store: Store) -> int:
+def _show(args: argparse.Namespace, service: Service, store: Store) -> int:
     from parley.protocol.codec import unstructure
 
-    detail = engine.detail(args.session_id)
+    detail = service.session_detail(args.session_id, limit=None)
     if args.json:
         _print_json(unstructure(detail))
         return EXIT_OK
@@ -172,11 +168,11 @@ def _render_block(role: str, block: dict[str, Any]) -> str:
     return f"[{role} {kind}]"
 
 
-def export_session(engine: Engine, store: Store, session_id: str) -> dict[str, Any]:
+def export_session(service: Service, store: Store, session_id: str) -> dict[str, Any]:
     """Everything stored for a session: its info, its messages and every notification sent."""
     from parley.protocol.codec import unstructure
 
-    detail = unstructure(engine.detail(session_id))
+    detail = unstructure(service.session_detail(session_id, limit=None))
     messages = detail.pop("messages", [])
     events = [
         {"seq": e.seq, "turnId": e.turn_id, "method": e.method, "params": e.params}
@@ -191,8 +187,8 @@ def export_session(engine: Engine, store: Store, session_id: str) -> dict[str, A
     }
 
 
-def _export(args: argparse.Namespace, engine: Engine, store: Store) -> int:
-    text = json.dumps(export_session(engine, store, args.session_id), ensure_ascii=False, indent=2)
+def _export(args: argparse.Namespace, service: Service, store: Store) -> int:
+    text = json.dumps(export_session(service, store, args.session_id), ensure_ascii=False, indent=2)
     if args.output is None:
         print(text)
         return EXIT_OK
@@ -206,8 +202,8 @@ def _export(args: argparse.Namespace, engine: Engine, store: Store) -> int:
     return EXIT_OK
 
 
-def _delete(args: argparse.Namespace, engine: Engine, store: Store) -> int:
-    engine.delete(args.session_id)
+def _delete(args: argparse.Namespace, service: Service, store: Store) -> int:
+    service.delete_session(args.session_id)
     print(f"deleted {args.session_id}", file=sys.stderr)
     return EXIT_OK
 
@@ -223,7 +219,7 @@ def stale_sessions(store: Store, cutoff: dt.datetime) -> list[SessionRecord]:
             return stale
 
 
-def _prune(args: argparse.Namespace, engine: Engine, store: Store) -> int:
+def _prune(args: argparse.Namespace, service: Service, store: Store) -> int:
     if args.older_than < 0:
         raise ParleyError(ErrorCode.INVALID_PARAMS, "--older-than must not be negative")
     cutoff = dt.datetime.now(dt.UTC) - dt.timedelta(days=args.older_than)

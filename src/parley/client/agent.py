@@ -15,11 +15,11 @@ import attrs
 from parley import __version__
 from parley.client.connection import Connection
 from parley.client.errors import ParleyClientError, ParleyRpcError
+from parley.doors.jsonrpc.framing import Framing
 from parley.protocol import methods as m
 from parley.protocol import types as wire
 from parley.protocol.codec import structure, unstructure
 from parley.protocol.version import PROTOCOL_VERSION
-from parley.server.framing import Framing
 
 # Decides an approval request: gets its params, returns one of its `options`.
 ApprovalHandler = Callable[[wire.ApprovalRequestParams], Awaitable[str]]
@@ -228,6 +228,13 @@ class ParleyClient:
     async def list_providers(self) -> wire.ProviderListResult:
         result: wire.ProviderListResult = await self.call(
             m.PROVIDER_LIST, {}, wire.ProviderListResult
+        )
+        return result
+
+    async def list_tools(self, session_id: str) -> wire.ToolListResult:
+        """The session's tools (built-in and MCP) and its MCP servers; starts those not started."""
+        result: wire.ToolListResult = await self.call(
+            m.TOOL_LIST, {"sessionId": session_id}, wire.ToolListResult
         )
         return result
 

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from parley.config import paths
-from parley.config.secrets import is_secret
+from parley.config.secrets import is_secret, remember_settings
 from parley.core.errors import ErrorCode, ParleyError
 
 PERMISSION_MODES = ("ask", "accept-edits", "allow", "deny")
@@ -54,9 +54,13 @@ class Settings:
     providers: dict[str, dict[str, Any]] = attrs.field(factory=dict, repr=False)
     prices: dict[str, dict[str, float]] = attrs.field(factory=dict)
     rules: list[dict[str, Any]] = attrs.field(factory=list)
+    # [mcp_servers.<name>] sections; env and headers may hold tokens, so they stay out of repr().
+    mcp_servers: dict[str, dict[str, Any]] = attrs.field(factory=dict, repr=False)
     # Where each setting's value came from: "default", a file path, "env PARLEY_X", "flag --x".
     sources: dict[str, str] = attrs.field(factory=dict, eq=False)
     env: Mapping[str, str] = attrs.field(factory=lambda: dict(os.environ), eq=False, repr=False)
+    # The config file these settings were read from (whether or not it exists).
+    config_path: Path | None = attrs.field(default=None, eq=False)
 
     def data_path(self) -> Path:
         if self.data_dir:
@@ -65,7 +69,8 @@ class Settings:
 
 
 attrs.resolve_types(Settings)
-_FIELDS = {f.name: f for f in attrs.fields(Settings) if f.name not in ("sources", "env")}
+NOT_SETTINGS = ("sources", "env", "config_path")
+_FIELDS = {f.name: f for f in attrs.fields(Settings) if f.name not in NOT_SETTINGS}
 
 # PARLEY_* variables and the setting each one sets.
 ENV_VARS: dict[str, str] = {
@@ -228,7 +233,18 @@ def _rules(value: Any, where: str) -> list[dict[str, Any]]:
     return rules
 
 
-_SECTIONS = {"providers": _providers, "prices": _prices, "rules": _rules}
+def _mcp_servers(value: Any, where: str) -> dict[str, dict[str, Any]]:
+    from parley.tools.mcp.config import check_servers  # reads tables; no MCP SDK import
+
+    return check_servers(value, where)
+
+
+_SECTIONS = {
+    "providers": _providers,
+    "prices": _prices,
+    "rules": _rules,
+    "mcp_servers": _mcp_servers,
+}
 
 
 def _from_file(name: str, value: Any, where: str) -> Any:
@@ -262,6 +278,7 @@ def load_settings(
     settings = Settings(env=env)
     settings.sources = {name: "default" for name in _FIELDS}
     path = config_path or paths.config_file(env)
+    settings.config_path = path
     for key, value in read_config_file(path).items():
         name = key.replace("-", "_")
         if name not in _FIELDS:
@@ -285,6 +302,7 @@ def load_settings(
         setattr(settings, name, check_type(value, want, name, flag))
         settings.sources[name] = f"flag {flag}"
     _check_values(settings)
+    remember_settings(env, settings.providers)
     return settings
 
 

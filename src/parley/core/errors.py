@@ -5,12 +5,17 @@ from __future__ import annotations
 import enum
 from typing import Any
 
+from parley.core.redact import redact
+
 
 class ErrorCode(enum.StrEnum):
     """Stable string codes carried in `error.data.code` and in `error` notifications."""
 
     NOT_INITIALIZED = "not_initialized"
     PROTOCOL_VERSION_MISMATCH = "protocol_version_mismatch"
+    PARSE_ERROR = "parse_error"
+    INVALID_REQUEST = "invalid_request"
+    METHOD_NOT_FOUND = "method_not_found"
     INVALID_PARAMS = "invalid_params"
     SESSION_NOT_FOUND = "session_not_found"
     SESSION_BUSY = "session_busy"
@@ -26,13 +31,17 @@ class ErrorCode(enum.StrEnum):
     TOOL_FAILED = "tool_failed"
     APPROVAL_DENIED = "approval_denied"
     APPROVAL_TIMEOUT = "approval_timeout"
+    APPROVAL_NOT_FOUND = "approval_not_found"
     CANCELLED = "cancelled"
     SHUTTING_DOWN = "shutting_down"
     INTERNAL = "internal"
 
 
 class ParleyError(Exception):
-    """An error with a stable code; front doors translate it, never its traceback."""
+    """An error with a stable code; front doors translate it, never its traceback.
+
+    Its message never carries a credential: known secrets and URL passwords are masked.
+    """
 
     def __init__(
         self,
@@ -42,6 +51,7 @@ class ParleyError(Exception):
         data: dict[str, Any] | None = None,
         recoverable: bool = False,
     ) -> None:
+        message = redact(message)
         super().__init__(message)
         self.code = code
         self.message = message

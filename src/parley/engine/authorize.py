@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from parley.core.errors import ErrorCode
+from parley.core.ids import new_id
+from parley.engine.approvals import Approvals
 from parley.engine.permissions import (
     ALL_DECISIONS,
     Action,
-    ApprovalPort,
-    ApprovalQuestion,
+    Decision,
     ToolCall,
     Verdict,
     mode_action,
@@ -25,10 +26,21 @@ log = logging.getLogger(__name__)
 
 
 class Authorizer:
-    def __init__(self, port: ApprovalPort, rules: Sequence[Rule], timeout_s: float) -> None:
-        self.port = port
+    """One turn's permission checks. A question nobody can answer (no subscriber of the
+    session answers approvals) is denied at once and noted in `unasked`."""
+
+    def __init__(
+        self,
+        approvals: Approvals,
+        can_ask: Callable[[str], bool],
+        rules: Sequence[Rule],
+        timeout_s: float,
+    ) -> None:
+        self.approvals = approvals
+        self.can_ask = can_ask
         self.rules = rules
         self.timeout_s = timeout_s
+        self.unasked: list[str] = []
 
     async def __call__(self, session: Session, turn_id: str, call: ToolCall) -> Verdict:
         action, why = self.decide(session, call)
@@ -56,49 +68,43 @@ class Authorizer:
         return action, why
 
     async def ask(self, session: Session, turn_id: str, call: ToolCall, why: str) -> Verdict:
-        if not self.port.available:
+        if not self.can_ask(session.id):
             reason = f"{call.name} needs approval ({why}) and there is no one to ask"
-            self.port.unasked(call, reason)
+            self.unasked.append(call.name)
             return Verdict(
                 False,
                 f"{reason}; it can be allowed by a rule or a permission mode",
                 ErrorCode.APPROVAL_DENIED,
             )
-        approval_id = f"appr_{os.urandom(8).hex()}"
-        question = ApprovalQuestion(
-            session.id,
-            turn_id,
-            approval_id,
-            call,
-            ALL_DECISIONS,
-            self.timeout_s,
-            f"{call.name} needs approval ({why})",
+        approval_id = new_id("appr")
+        fields: dict[str, Any] = dict(
+            approval_id=approval_id,
+            tool_call_id=call.tool_call_id,
+            tool=call.name,
+            input=call.input,
+            options=list(ALL_DECISIONS),
+            timeout_ms=int(self.timeout_s * 1000),
+            reason=f"{call.name} needs approval ({why})",
+            display=call.display,
         )
+        question = wire.ApprovalRequested(**fields)
+        answer = self.approvals.open(wire.ApprovalRequestParams(session.id, turn_id, **fields))
+        session.publish(turn_id, question)
         try:
-            answer: object = await asyncio.wait_for(self.port.ask(question), self.timeout_s)
+            decision: Decision = await asyncio.wait_for(answer, self.timeout_s)
         except TimeoutError:
-            answer = None
-        except asyncio.CancelledError:  # the turn was cancelled while waiting
-            session.publish(turn_id, wire.ApprovalResolved(approval_id, "reject_once"))
-            raise
-        except Exception:  # e.g. the host went away: a failed question is a "no"
-            log.exception("approval request %s failed", approval_id)
-            answer = "failed"
-        if answer is None:
             session.publish(turn_id, wire.ApprovalTimedOut(approval_id))
             return Verdict(
                 False,
                 f"no answer to the approval request within {self.timeout_s:g}s",
                 ErrorCode.APPROVAL_TIMEOUT,
             )
-        decision = next((d for d in question.options if d == answer), None)
-        session.publish(turn_id, wire.ApprovalResolved(approval_id, decision or "reject_once"))
-        if decision is None:
-            return Verdict(
-                False,
-                "the approval request got no valid answer, so it counts as rejected",
-                ErrorCode.APPROVAL_DENIED,
-            )
+        except asyncio.CancelledError:  # the turn was cancelled while waiting
+            session.publish(turn_id, wire.ApprovalResolved(approval_id, "reject_once"))
+            raise
+        finally:
+            self.approvals.close(approval_id)
+        session.publish(turn_id, wire.ApprovalResolved(approval_id, decision))
         if decision in ("allow_always", "reject_always"):
             session.record.remembered[call.name] = "allow" if decision == "allow_always" else "deny"
             session.store.save_session(session.record)

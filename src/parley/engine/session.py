@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import attrs
 
 from parley.core.messages import Message
+from parley.engine.hub import Hub
 from parley.engine.profiles import Profile
 from parley.engine.system_prompt import system_prompt
 from parley.protocol import types as wire
 from parley.protocol.codec import unstructure
 from parley.providers.base import Provider
 from parley.store.base import Store
-from parley.store.records import SessionRecord, utc_now
+from parley.store.records import SessionRecord, StoredEvent, utc_now
 from parley.tools.base import ToolContext
 from parley.tools.registry import ToolRegistry
-
-# (session_id, turn_id, seq, event, params-without-header) -> None; called after the store has it.
-Listener = Callable[[str, str, int, wire.Event, dict[str, Any]], None]
-
-
-@attrs.define(eq=False)
-class RunningTurn:
-    turn_id: str
-    task: asyncio.Task[wire.TurnResult]
 
 
 class Session:
@@ -39,8 +27,9 @@ class Session:
         provider: Provider | Callable[[], Provider],
         tools: ToolRegistry,
         store: Store,
-        listener: Listener,
+        hub: Hub,
         tool_timeout_s: float,
+        protected: tuple[Path, ...] = (),
     ) -> None:
         self.record = record
         self.history = history
@@ -50,13 +39,15 @@ class Session:
         self._make_provider = provider if not isinstance(provider, Provider) else None
         self.tools = tools
         self.store = store
-        self.listener = listener
-        self.running: RunningTurn | None = None
-        # A front door's mode for its own run (`parley run -y --session S`): never stored.
+        self.hub = hub
+        # A front door's mode for this process's turns (`parley run -y --session S`): never
+        # stored; the authorizer reads `permission_mode`.
         self.mode_override: str | None = None
         roots = (Path(record.cwd), *(Path(d) for d in record.additional_directories))
         self.tool_context = ToolContext(
-            roots=tuple(r.resolve() for r in roots), timeout_s=tool_timeout_s
+            roots=tuple(r.resolve() for r in roots),
+            timeout_s=tool_timeout_s,
+            protected=protected,
         )
         # Built once: context files are read when the session starts (or is loaded).
         self.system_prompt = system_prompt(profile, self.tool_context)
@@ -72,7 +63,13 @@ class Session:
     def provider(self, provider: Provider) -> None:
         self._provider = provider
 
+    def replace_provider(self, provider: Provider) -> Provider | None:
+        """Use `provider` from now on; returns the one built before, if any, to be closed."""
+        old, self._provider = self._provider, provider
+        return old
+
     async def aclose(self) -> None:
+        await self.tools.aclose()  # lets go of its MCP servers; the last user stops each
         if self._provider is not None:
             await self._provider.aclose()
 
@@ -85,12 +82,11 @@ class Session:
         return self.record.session_id
 
     def publish(self, turn_id: str, event: wire.Event) -> None:
-        """Number the event, store it, then hand it to the front door."""
+        """Number the event and hand it to the hub, which stores it before anyone sees it."""
         self.record.last_seq += 1
-        seq = self.record.last_seq
-        params = unstructure(event)
-        self.store.append_event(self.id, seq, turn_id, event.method, params)
-        self.listener(self.id, turn_id, seq, event, params)
+        self.hub.publish(
+            self.id, StoredEvent(self.record.last_seq, turn_id, event.method, unstructure(event))
+        )
 
     def add_message(self, turn_id: str | None, message: Message) -> None:
         self.history.append(message)

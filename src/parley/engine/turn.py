@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
+
+import attrs
 
 from parley.core.errors import ErrorCode, ParleyError
-from parley.core.messages import Message, TextBlock
+from parley.core.messages import Message, TextBlock, ToolResultBlock
 from parley.engine.compaction import compact_if_needed
 from parley.engine.history import repair
 from parley.engine.session import Session
 from parley.engine.tool_calls import Authorizer, run_tool_call
 from parley.protocol import types as wire
 from parley.providers import base as model
+from parley.tools.base import HostCommands, HostFiles
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +31,16 @@ TRUNCATED_CALL = (
 
 
 class _Turn:
-    def __init__(self, session: Session, turn_id: str, authorize: Authorizer) -> None:
+    def __init__(
+        self,
+        session: Session,
+        turn_id: str,
+        authorize: Authorizer,
+        files: HostFiles | None,
+        commands: HostCommands | None,
+    ) -> None:
         self.session = session
+        self.tool_context = attrs.evolve(session.tool_context, files=files, commands=commands)
         self.turn_id = turn_id
         self.authorize = authorize
         self.reply: list[str] = []
@@ -36,6 +48,9 @@ class _Turn:
 
     def emit(self, event: wire.Event) -> None:
         self.session.publish(self.turn_id, event)
+
+    def progress(self, stage: Any, message: str, data: dict[str, Any]) -> None:
+        self.emit(wire.Progress(stage, message, data))
 
     def result(self, stop: wire.StopReason, error: ParleyError | None = None) -> wire.TurnResult:
         return wire.TurnResult(
@@ -57,6 +72,9 @@ class _Turn:
         self.emit(wire.Progress("turn_started", "turn started"))
         session.add_message(self.turn_id, prompt)
         try:
+            # Tools that must be discovered (MCP servers) are brought up to date, and started
+            # on first need, before the model is asked.
+            await session.tools.load(self.progress)
             for step in range(1, session.profile.max_turns + 1):
                 response = await self.model_step(step)
                 if isinstance(response, wire.TurnResult):  # failed; partial reply kept
@@ -72,15 +90,19 @@ class _Turn:
                 # A response cut off by the output limit may have cut off its last call's input.
                 cut = calls[-1] if response.stop_reason == "max_tokens" else None
                 results = [
-                    await run_tool_call(
+                    block
+                    for c in calls
+                    for block in await run_tool_call(
                         session,
                         self.turn_id,
                         c,
                         self.authorize,
+                        ctx=self.tool_context,
                         refuse=TRUNCATED_CALL if c is cut else None,
                     )
-                    for c in calls
                 ]
+                # Images a tool returned go after every tool result, as providers require.
+                results.sort(key=lambda b: not isinstance(b, ToolResultBlock))
                 session.add_message(self.turn_id, Message("user", tuple(results)))
             self.emit(wire.ResultFinal("".join(self.reply)))
             return self.result("max_turns")
@@ -177,6 +199,13 @@ class _Turn:
 
 
 async def run_turn(
-    session: Session, turn_id: str, prompt: Message, authorize: Authorizer
+    session: Session,
+    turn_id: str,
+    prompt: Message,
+    authorize: Authorizer,
+    files: HostFiles | None = None,
+    commands: HostCommands | None = None,
 ) -> wire.TurnResult:
-    return await _Turn(session, turn_id, authorize).run(prompt)
+    """`files`, `commands`: the host's files and terminals, which the turn's tools use instead
+    of the disk and processes of Parley's own (see tools/base.py)."""
+    return await _Turn(session, turn_id, authorize, files, commands).run(prompt)

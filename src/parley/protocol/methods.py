@@ -41,6 +41,7 @@ TURN_CANCEL: Final = "turn/cancel"
 PROFILE_LIST: Final = "profile/list"
 PROFILE_GET: Final = "profile/get"
 PROVIDER_LIST: Final = "provider/list"
+TOOL_LIST: Final = "tool/list"
 APPROVAL_REQUEST: Final = "approval/request"
 CANCEL_REQUEST: Final = "$/cancelRequest"
 
@@ -65,7 +66,12 @@ REQUESTS: Final[tuple[Method, ...]] = (
         t.SessionListResult,
         "Sessions, newest first, paged by cursor.",
     ),
-    Method(SESSION_GET, t.SessionRef, t.SessionDetail, "A session's info and its messages."),
+    Method(
+        SESSION_GET,
+        t.SessionGetParams,
+        t.SessionDetail,
+        "A session's info and a page of its messages (oldest first; nextCursor for more).",
+    ),
     Method(
         SESSION_FORK,
         t.SessionForkParams,
@@ -99,6 +105,13 @@ REQUESTS: Final[tuple[Method, ...]] = (
         t.ProviderListResult,
         "Providers, whether each is configured, and its default model.",
     ),
+    Method(
+        TOOL_LIST,
+        t.SessionRef,
+        t.ToolListResult,
+        "The session's tools, built-in and from MCP servers, with where each comes from, and "
+        "its MCP servers; starts the servers not yet started.",
+    ),
 )
 
 SERVER_REQUESTS: Final[tuple[Method, ...]] = (
@@ -121,6 +134,13 @@ NOTIFICATIONS: Final[tuple[Event, ...]] = (
     Event(t.ToolCompleted, "A tool call ended."),
     Event(t.UsageReport, "Tokens and cost of one model response."),
     Event(t.TurnError, "The turn failed; ends the turn instead of result/final."),
+    Event(
+        t.ApprovalRequested,
+        "A tool call waits for approval. Stored like every event, so any viewer (and one that "
+        "reconnects) sees the open question; any door may answer it by approvalId while it "
+        "is open. Over stdio, hosts with the approvals capability are also sent "
+        "approval/request for it.",
+    ),
     Event(
         t.ApprovalTimedOut, "The host did not answer an approval in time; the call was rejected."
     ),

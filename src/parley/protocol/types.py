@@ -8,7 +8,7 @@ on the wire and omitted when it holds its default. `doc` metadata becomes the sc
 from __future__ import annotations
 
 import operator
-from typing import Any, ClassVar, Literal, TypeAlias, TypeVar, dataclass_transform
+from typing import Any, ClassVar, Literal, NewType, TypeAlias, TypeVar, dataclass_transform
 
 import attrs
 
@@ -60,11 +60,43 @@ def _repr(self: Any) -> str:
 
 
 PermissionMode: TypeAlias = Literal["ask", "accept-edits", "allow", "deny"]
+ToolSource: TypeAlias = Literal["builtin", "mcp"]
+McpTransport: TypeAlias = Literal["stdio", "http"]
 ApprovalDecision: TypeAlias = Literal["allow_once", "allow_always", "reject_once", "reject_always"]
 StopReason: TypeAlias = Literal["end_turn", "max_turns", "cancelled", "refusal", "error"]
 ToolKind: TypeAlias = Literal["read", "edit", "execute"]
+MessageRole: TypeAlias = Literal["user", "assistant"]
 # (?!\n): Python's `$` (so jsonschema's) also matches before a final newline; ECMA-262's does not.
 SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}(?!\n)$"
+
+# Limits on what a host sends (docs/security.md): big enough for any real use, small enough that
+# no field can stall the server or fill the store.
+ID_MAX = 128  # session and turn ids
+NAME_MAX = 256  # profile, provider, model and client names, cursors
+TITLE_MAX = 1000
+TAG_MAX, TAGS_MAX = 128, 64
+PATH_MAX = 4096
+DIRECTORIES_MAX = 32
+PROMPT_MAX = 2_000_000  # characters of text: more than any model's context window
+IMAGE_MAX = 30_000_000  # base64 characters (about 22 MB of image)
+
+
+def _text(limit: int, text: str = "", **schema: Any) -> dict[str, Any]:
+    return doc(text, maxLength=limit, **schema)
+
+
+Tag = NewType("Tag", str)
+DirectoryPath = NewType("DirectoryPath", str)
+PromptText = NewType("PromptText", str)
+# Strings with limits of their own, named so generated code has one type for each.
+NAMED_STRINGS: dict[Any, tuple[str, dict[str, Any]]] = {
+    Tag: ("A label for finding sessions.", {"maxLength": TAG_MAX}),
+    DirectoryPath: ("An absolute directory path.", {"maxLength": PATH_MAX}),
+    PromptText: ("A prompt's text.", {"maxLength": PROMPT_MAX}),
+}
+
+
+SESSION_ID = _text(ID_MAX, minLength=1)
 
 
 # --- shared objects ---------------------------------------------------------------------------
@@ -74,8 +106,8 @@ SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}(?!\n)$"
 class ClientInfo:
     """Who the host is; used in logs only."""
 
-    name: str = attrs.field(metadata=doc("Host name, e.g. 'my-editor'.", minLength=1))
-    version: str | None = None
+    name: str = attrs.field(metadata=_text(NAME_MAX, "Host name, e.g. 'my-editor'.", minLength=1))
+    version: str | None = attrs.field(default=None, metadata=_text(NAME_MAX))
 
 
 @wire_type
@@ -126,14 +158,14 @@ class ServerCapabilities:
 @wire_type
 class TextContent:
     type: Literal["text"]
-    text: str
+    text: str = attrs.field(metadata=_text(PROMPT_MAX))
 
 
 @wire_type
 class ImageContent:
     type: Literal["image"]
-    mime_type: str = attrs.field(metadata=doc("e.g. image/png", pattern=r"^image/"))
-    data: str = attrs.field(metadata=doc("Base64-encoded image bytes."))
+    mime_type: str = attrs.field(metadata=_text(NAME_MAX, "e.g. image/png", pattern=r"^image/"))
+    data: str = attrs.field(metadata=_text(IMAGE_MAX, "Base64-encoded image bytes."))
 
 
 ContentBlock: TypeAlias = TextContent | ImageContent
@@ -198,7 +230,7 @@ class SessionInfo:
 class MessageView:
     """A stored conversation message. Blocks: text, thinking, tool_use, tool_result, image."""
 
-    role: Literal["user", "assistant"]
+    role: MessageRole
     content: list[dict[str, Any]]
     turn_id: str | None = None
 
@@ -243,7 +275,7 @@ class ProfileInfo:
 
 @wire_type
 class Empty:
-    """No fields."""
+    """An object with no fields: the params or result of a method that needs none."""
 
 
 # --- host -> server requests ------------------------------------------------------------------
@@ -267,6 +299,42 @@ class InitializeResult:
 
 
 @wire_type
+class NameValue:
+    """An environment variable or an HTTP header."""
+
+    name: str
+    value: str
+
+
+@wire_type
+class McpServerStdio:
+    """An MCP server Parley runs as a subprocess, speaking MCP on its stdin and stdout."""
+
+    name: str = attrs.field(metadata=doc("Names its tools: mcp__<name>__<tool>.", minLength=1))
+    command: str = attrs.field(metadata=doc("The program; looked up on PATH.", minLength=1))
+    args: list[str] = attrs.field(factory=list)
+    env: list[NameValue] = attrs.field(
+        factory=list, metadata=doc("Set for the server, besides HOME, PATH, USER and the like.")
+    )
+    type: Literal["stdio"] | None = attrs.field(
+        default=None, metadata=doc("Optional: a server without a type is a stdio one.")
+    )
+
+
+@wire_type
+class McpServerHttp:
+    """An MCP server Parley reaches over streamable HTTP."""
+
+    type: Literal["http"]
+    name: str = attrs.field(metadata=doc("Names its tools: mcp__<name>__<tool>.", minLength=1))
+    url: str = attrs.field(metadata=doc("", pattern=r"^https?://"))
+    headers: list[NameValue] = attrs.field(factory=list)
+
+
+McpServer: TypeAlias = McpServerStdio | McpServerHttp
+
+
+@wire_type
 class SessionCreateParams:
     session_id: str | None = attrs.field(
         default=None,
@@ -274,27 +342,36 @@ class SessionCreateParams:
     )
     cwd: str | None = attrs.field(
         default=None,
-        metadata=doc("Working directory; tools stay inside it. Default: the server's."),
+        metadata=_text(PATH_MAX, "Working directory; tools stay inside it. Default: the server's."),
     )
-    profile: str | None = None
-    provider: str | None = None
-    model: str | None = None
+    profile: str | None = attrs.field(default=None, metadata=_text(NAME_MAX))
+    provider: str | None = attrs.field(default=None, metadata=_text(NAME_MAX))
+    model: str | None = attrs.field(default=None, metadata=_text(NAME_MAX))
     permission_mode: PermissionMode | None = None
-    title: str | None = None
-    tags: list[str] = attrs.field(factory=list)
-    additional_directories: list[str] = attrs.field(
-        factory=list, metadata=doc("More directories the session's tools may use.")
+    title: str | None = attrs.field(default=None, metadata=_text(TITLE_MAX))
+    tags: list[Tag] = attrs.field(factory=list, metadata=doc("", maxItems=TAGS_MAX))
+    additional_directories: list[DirectoryPath] = attrs.field(
+        factory=list,
+        metadata=doc("More directories the session's tools may use.", maxItems=DIRECTORIES_MAX),
+    )
+    mcp_servers: list[McpServer] = attrs.field(
+        factory=list,
+        metadata=doc(
+            "MCP servers for this session, in ACP's session/new shape; they join (and by name "
+            "replace) the config file's and the profile's, start on first need, and are "
+            "never trusted."
+        ),
     )
 
 
 @wire_type
 class SessionRef:
-    session_id: str = attrs.field(metadata=doc("", minLength=1))
+    session_id: str = attrs.field(metadata=SESSION_ID)
 
 
 @wire_type
 class SessionResumeParams:
-    session_id: str = attrs.field(metadata=doc("", minLength=1))
+    session_id: str = attrs.field(metadata=SESSION_ID)
     after_seq: int | None = attrs.field(
         default=None,
         metadata=doc(
@@ -306,9 +383,13 @@ class SessionResumeParams:
 @wire_type
 class SessionListParams:
     limit: int = attrs.field(default=50, metadata=doc("", minimum=1, maximum=1000))
-    cursor: str | None = None
-    tags: list[str] = attrs.field(factory=list, metadata=doc("Only sessions with all these tags."))
-    cwd: str | None = attrs.field(default=None, metadata=doc("Only sessions in this directory."))
+    cursor: str | None = attrs.field(default=None, metadata=_text(NAME_MAX))
+    tags: list[Tag] = attrs.field(
+        factory=list, metadata=doc("Only sessions with all these tags.", maxItems=TAGS_MAX)
+    )
+    cwd: str | None = attrs.field(
+        default=None, metadata=_text(PATH_MAX, "Only sessions in this directory.")
+    )
 
 
 @wire_type
@@ -318,13 +399,30 @@ class SessionListResult:
 
 
 @wire_type
+class SessionGetParams:
+    session_id: str = attrs.field(metadata=SESSION_ID)
+    limit: int = attrs.field(
+        default=1000,
+        metadata=doc("At most this many messages, oldest first.", minimum=1, maximum=10000),
+    )
+    cursor: str | None = attrs.field(
+        default=None,
+        metadata=_text(NAME_MAX, "From a previous answer's nextCursor: the next page."),
+    )
+
+
+@wire_type
 class SessionDetail(SessionInfo):
     messages: list[MessageView] = attrs.field(factory=list)
+    next_cursor: str | None = attrs.field(
+        default=None,
+        metadata=doc("More messages follow: pass it as cursor to session/get for the next page."),
+    )
 
 
 @wire_type
 class SessionForkParams:
-    session_id: str = attrs.field(metadata=doc("", minLength=1))
+    session_id: str = attrs.field(metadata=SESSION_ID)
     at_turn: int | None = attrs.field(
         default=None,
         metadata=doc("Keep history up to and including this turn (1-based).", minimum=0),
@@ -336,8 +434,8 @@ class SessionForkParams:
 
 @wire_type
 class TurnSubmitParams:
-    session_id: str = attrs.field(metadata=doc("", minLength=1))
-    prompt: str | list[ContentBlock] = attrs.field(metadata=doc("Text, or content blocks."))
+    session_id: str = attrs.field(metadata=SESSION_ID)
+    prompt: PromptText | list[ContentBlock] = attrs.field(metadata=doc("Text, or content blocks."))
     turn_id: str | None = attrs.field(
         default=None,
         metadata=doc(
@@ -359,30 +457,74 @@ class TurnResult:
 
 @wire_type
 class TurnCancelParams:
-    session_id: str = attrs.field(metadata=doc("", minLength=1))
-    turn_id: str | None = attrs.field(default=None, metadata=doc("Omitted: the running turn."))
+    session_id: str = attrs.field(metadata=SESSION_ID)
+    turn_id: str | None = attrs.field(
+        default=None, metadata=_text(ID_MAX, "Omitted: the running turn.")
+    )
 
 
 @wire_type
 class ProfileListParams:
     cwd: str | None = attrs.field(
         default=None,
-        metadata=doc("Include this project's .parley/profiles/. Default: the server's cwd."),
+        metadata=_text(
+            PATH_MAX, "Include this project's .parley/profiles/. Default: the server's cwd."
+        ),
     )
 
 
 @wire_type
 class ProfileGetParams:
-    name: str = attrs.field(metadata=doc("", minLength=1))
+    name: str = attrs.field(metadata=_text(NAME_MAX, minLength=1))
     cwd: str | None = attrs.field(
         default=None,
-        metadata=doc("Look in this project's .parley/profiles/ too. Default: the server's cwd."),
+        metadata=_text(
+            PATH_MAX, "Look in this project's .parley/profiles/ too. Default: the server's cwd."
+        ),
     )
 
 
 @wire_type
 class ProfileListResult:
     profiles: list[ProfileInfo]
+
+
+@wire_type
+class ToolInfo:
+    name: str = attrs.field(metadata=doc("The name the model calls it by."))
+    description: str
+    kind: ToolKind = attrs.field(
+        metadata=doc("How permissions treat it: read, edit, or execute (asks by default).")
+    )
+    source: ToolSource
+    input_schema: dict[str, Any]
+    server: str | None = attrs.field(default=None, metadata=doc("The MCP server, for mcp tools."))
+    original_name: str | None = attrs.field(
+        default=None, metadata=doc("The tool's own name on its MCP server.")
+    )
+
+
+McpServerStatus: TypeAlias = Literal["not_started", "running", "stopped", "failed"]
+
+
+@wire_type
+class McpServerInfo:
+    name: str
+    transport: McpTransport
+    status: McpServerStatus = attrs.field(
+        metadata=doc("stopped: idle, or went away; it starts again on the next call.")
+    )
+    tool_count: int = 0
+    trusted: bool = attrs.field(
+        default=False, metadata=doc("Its tools' readOnlyHint makes them read tools.")
+    )
+    error: str | None = attrs.field(default=None, metadata=doc("Why it has no tools now."))
+
+
+@wire_type
+class ToolListResult:
+    tools: list[ToolInfo]
+    mcp_servers: list[McpServerInfo] = attrs.field(factory=list)
 
 
 @wire_type
@@ -446,6 +588,8 @@ ProgressStage: TypeAlias = Literal[
     "compacting",
     "compacted",
     "interrupted",
+    "mcp_starting",
+    "mcp_failed",
 ]
 
 
@@ -492,6 +636,9 @@ class ToolStarted:
         default=None,
         metadata=doc("Render hints: path and unified diff for edits, command for bash."),
     )
+    server: str | None = attrs.field(
+        default=None, metadata=doc("The MCP server the tool belongs to; omitted for built-ins.")
+    )
 
 
 @wire_type
@@ -528,6 +675,22 @@ class TurnError:
 
 
 @wire_type
+class ApprovalRequested:
+    method: ClassVar[str] = "approval/requested"
+    approval_id: str
+    tool_call_id: str
+    tool: str
+    input: dict[str, Any]
+    options: list[ApprovalDecision]
+    timeout_ms: int
+    reason: str = attrs.field(default="", metadata=doc("Why the server is asking."))
+    display: dict[str, Any] | None = attrs.field(
+        default=None,
+        metadata=doc("Render hints: path and unified diff for edits, command for bash."),
+    )
+
+
+@wire_type
 class ApprovalTimedOut:
     method: ClassVar[str] = "approval/timeout"
     approval_id: str
@@ -550,15 +713,22 @@ Event: TypeAlias = (
     | ToolCompleted
     | UsageReport
     | TurnError
+    | ApprovalRequested
     | ApprovalTimedOut
     | ApprovalResolved
 )
 
-# The string unions the schemas name ($defs), so types generated from them can name them too.
+# The unions the schemas name ($defs), so types generated from them can name them too.
 NAMED_UNIONS: dict[Any, str] = {
+    ContentBlock: "ContentBlock",
+    MessageRole: "MessageRole",
     PermissionMode: "PermissionMode",
     ApprovalDecision: "ApprovalDecision",
     StopReason: "StopReason",
     ToolKind: "ToolKind",
     ProgressStage: "ProgressStage",
+    McpServerStatus: "McpServerStatus",
+    ToolSource: "ToolSource",
+    McpTransport: "McpTransport",
+    McpServer: "McpServer",
 }

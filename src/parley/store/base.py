@@ -53,7 +53,10 @@ class Store(abc.ABC):
     def append_message(self, session_id: str, turn_id: str | None, message: Message) -> None: ...
 
     @abc.abstractmethod
-    def load_messages(self, session_id: str) -> list[StoredMessage]: ...
+    def load_messages(
+        self, session_id: str, *, offset: int = 0, limit: int | None = None
+    ) -> list[StoredMessage]:
+        """The session's messages in order, from position `offset`, at most `limit`."""
 
     @abc.abstractmethod
     def replace_messages(self, session_id: str, messages: Sequence[StoredMessage]) -> None:
@@ -65,7 +68,15 @@ class Store(abc.ABC):
     ) -> None: ...
 
     @abc.abstractmethod
-    def events_after(self, session_id: str, after_seq: int) -> Iterable[StoredEvent]: ...
+    def events_after(
+        self,
+        session_id: str,
+        after_seq: int,
+        *,
+        limit: int | None = None,
+        up_to: int | None = None,
+    ) -> Iterable[StoredEvent]:
+        """Stored events with `after_seq` < seq <= `up_to`, in seq order, at most `limit`."""
 
     @abc.abstractmethod
     def begin_turn(self, session_id: str, turn_id: str) -> SessionRecord:

@@ -125,8 +125,11 @@ class MemoryStore(Store):
     def append_message(self, session_id: str, turn_id: str | None, message: Message) -> None:
         self._messages[session_id].append(StoredMessage(turn_id, message))
 
-    def load_messages(self, session_id: str) -> list[StoredMessage]:
-        return list(self._messages.get(session_id, ()))
+    def load_messages(
+        self, session_id: str, *, offset: int = 0, limit: int | None = None
+    ) -> list[StoredMessage]:
+        messages = self._messages.get(session_id, [])
+        return messages[offset : None if limit is None else offset + limit]
 
     def replace_messages(self, session_id: str, messages: Sequence[StoredMessage]) -> None:
         self._messages[session_id] = list(messages)
@@ -139,8 +142,17 @@ class MemoryStore(Store):
             raise ValueError(f"seq {seq} of session {session_id!r} is already stored")
         events.append(StoredEvent(seq, turn_id, method, copy.deepcopy(params)))
 
-    def events_after(self, session_id: str, after_seq: int) -> list[StoredEvent]:
-        return [e for e in self._events.get(session_id, ()) if e.seq > after_seq]
+    def events_after(
+        self,
+        session_id: str,
+        after_seq: int,
+        *,
+        limit: int | None = None,
+        up_to: int | None = None,
+    ) -> list[StoredEvent]:
+        top = up_to if up_to is not None else float("inf")
+        found = [e for e in self._events.get(session_id, ()) if after_seq < e.seq <= top]
+        return found if limit is None else found[:limit]
 
     def begin_turn(self, session_id: str, turn_id: str) -> SessionRecord:
         turns = self._turns.get(session_id)

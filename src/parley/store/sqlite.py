@@ -57,9 +57,11 @@ _SESSION_COLUMNS = """
     s.session_id, s.cwd, s.profile, s.provider, s.model, s.permission_mode, s.created_at,
     s.updated_at, s.title, s.tags, s.additional_directories, s.input_tokens, s.output_tokens,
     s.cache_read_tokens, s.cache_write_tokens, s.cost_usd, s.forked_from, s.remembered,
+    s.mcp_servers,
     (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.session_id = s.session_id),
     (SELECT COALESCE(MAX(number), 0) FROM turns t WHERE t.session_id = s.session_id)
 """
+_MAX_SEQ = 2**63 - 1
 _INSERT_EVENT = (
     "INSERT INTO events (session_id, seq, turn_id, method, params) VALUES (?, ?, ?, ?, ?)"
 )
@@ -225,6 +227,7 @@ class SqliteStore(Store):
             additional_directories=source.additional_directories,
             forked_from=source_id,
             remembered=source.remembered,
+            mcp_servers=source.mcp_servers,
         )
         try:
             self.create_session(fork)
@@ -257,9 +260,12 @@ class SqliteStore(Store):
             (session_id, turn_id, _encode(message_to_dict(message))),
         )
 
-    def load_messages(self, session_id: str) -> list[StoredMessage]:
+    def load_messages(
+        self, session_id: str, *, offset: int = 0, limit: int | None = None
+    ) -> list[StoredMessage]:
         rows = self._conn.execute(
-            "SELECT turn_id, body FROM messages WHERE session_id = ? ORDER BY id", (session_id,)
+            "SELECT turn_id, body FROM messages WHERE session_id = ? ORDER BY id LIMIT ? OFFSET ?",
+            (session_id, -1 if limit is None else limit, offset),
         ).fetchall()
         if not rows:
             return []
@@ -287,11 +293,18 @@ class SqliteStore(Store):
         except sqlite3.IntegrityError:
             raise ValueError(f"seq {seq} of session {session_id!r} is already stored") from None
 
-    def events_after(self, session_id: str, after_seq: int) -> list[StoredEvent]:
+    def events_after(
+        self,
+        session_id: str,
+        after_seq: int,
+        *,
+        limit: int | None = None,
+        up_to: int | None = None,
+    ) -> list[StoredEvent]:
         rows = self._conn.execute(
             "SELECT seq, turn_id, method, params FROM events"
-            " WHERE session_id = ? AND seq > ? ORDER BY seq",
-            (session_id, after_seq),
+            " WHERE session_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+            (session_id, after_seq, _MAX_SEQ if up_to is None else up_to, limit or -1),
         )
         return [StoredEvent(seq, t, method, _decode(params)) for seq, t, method, params in rows]
 
@@ -465,8 +478,9 @@ def _session(row: tuple[Any, ...]) -> SessionRecord:
         totals=Usage(row[11], row[12], row[13], row[14], row[15]),
         forked_from=row[16],
         remembered=_decode(row[17]),
-        last_seq=row[18],
-        turn_count=row[19],
+        mcp_servers=_decode(row[18]),
+        last_seq=row[19],
+        turn_count=row[20],
     )
 
 
@@ -488,6 +502,7 @@ _MUTABLE_COLUMNS = (
     "cost_usd",
     "forked_from",
     "remembered",
+    "mcp_servers",
 )
 
 
@@ -510,4 +525,5 @@ def _mutable_values(record: SessionRecord) -> tuple[object, ...]:
         t.cost_usd,
         record.forked_from,
         _encode(record.remembered),
+        _encode(record.mcp_servers),
     )

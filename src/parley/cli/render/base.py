@@ -1,7 +1,7 @@
 """What a display is: a consumer of the notifications a turn sends, as they are on the wire.
 
-`notify(method, params)` gets every notification (params carry sessionId, turnId and seq) and
-`approval/request` questions (the wire's ApprovalRequestParams); `finish(result)` gets the
+`notify(method, params)` gets every event (params carry sessionId, turnId and seq), approval
+questions (`approval/requested`) among them; `finish(result)` gets the
 turn's result (the wire's TurnResult). A display never asks how events were delivered.
 """
 

@@ -159,7 +159,7 @@ def ending(result: Mapping[str, Any]) -> tuple[Status, str] | None:
 
 
 def question(params: Mapping[str, Any]) -> str:
-    """The headline of an approval question (`approval/request` params)."""
+    """The headline of an approval question (`approval/requested` params)."""
     reason = params.get("reason") or f"{params.get('tool')} needs approval"
     return f"{reason}: {key_argument(params)}"
 

@@ -100,7 +100,7 @@ class ActivityLog:
             self._lines(f"thinking: {first}", *(f"  {line}" for line in rest))
         elif method == "progress" and params["stage"] in _PROGRESS_SHOWN:
             self._lines(f"{params['stage']}: {params['message']}")
-        elif method == "approval/request":
+        elif method == "approval/requested":
             self.diffs_shown.add(params["toolCallId"])
             self._lines(f"? {describe.question(params)}", *self._diff(params.get("display")))
         elif method == "approval/resolved":

@@ -122,7 +122,7 @@ class TerminalDisplay:
         if done.status == "ok" and params["toolCallId"] not in self._diffs_shown:
             self._print_diff(params.get("display"))
 
-    def _on_approval_request(self, params: Mapping[str, Any]) -> None:
+    def _on_approval_requested(self, params: Mapping[str, Any]) -> None:
         # The question is answered on this terminal: nothing may move beneath it meanwhile.
         self._flush_text()
         self._status = None

@@ -1,0 +1,1 @@
+"""`parley serve`: the Parley protocol over stdio JSON-RPC."""

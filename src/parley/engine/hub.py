@@ -1,0 +1,213 @@
+"""The event hub: every session's events, stored first, then fanned out to subscribers.
+
+A subscriber (a stdio connection, an SSE stream, an ACP connection, the terminal) follows any
+number of sessions. For each it starts either live (from what is stored now) or from a seq:
+stored events after that seq are read from the store a page at a time, then it hands over to
+live events with no gap and no duplicate, because both happen on the event loop and events
+reach subscribers only once committed. Each subscriber's queue is bounded: one that stops
+reading is dropped, never slowing the turn or the others, and is told the seq it had reached
+in each session so it can subscribe again from there without losing anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Iterable
+
+from parley.store.base import Store
+from parley.store.records import StoredEvent
+
+DEFAULT_QUEUE_LIMIT = 8192
+REPLAY_PAGE = 512
+
+
+class FellBehind(Exception):  # a state a subscriber learns of, not a bug
+    """The subscriber stopped reading and was dropped; `cursors` is the last seq it was given
+    in each session: subscribe again from those to get exactly what it missed."""
+
+    def __init__(self, cursors: dict[str, int]) -> None:
+        super().__init__("the subscriber fell behind and was dropped")
+        self.cursors = cursors
+
+
+class Hub:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._subscribers: dict[str, set[Subscription]] = {}
+        self._pending: list[tuple[str, StoredEvent]] = []
+        self._scheduled = False
+        # Per session published here: the highest seq committed (what subscribers may see).
+        self._committed: dict[str, int] = {}
+
+    # --- publishing ---------------------------------------------------------------------------
+
+    def publish(self, session_id: str, event: StoredEvent) -> None:
+        """Store the event now; subscribers get it once the batch it is in is committed."""
+        if session_id not in self._committed:
+            self._committed[session_id] = event.seq - 1
+        self.store.append_event(session_id, event.seq, event.turn_id, event.method, event.params)
+        self._pending.append((session_id, event))
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Commit what was published, then hand it to subscribers. One commit per batch: a
+        burst of deltas from many turns costs one store round trip, not one each."""
+        self._scheduled = False
+        if not self._pending:
+            return
+        batch, self._pending = self._pending, []
+        self.store.commit()
+        subscribers = self._subscribers
+        committed = self._committed
+        for session_id, event in batch:
+            committed[session_id] = event.seq
+            for subscriber in tuple(subscribers.get(session_id, ())):
+                subscriber.offer(session_id, event)
+
+    def committed_seq(self, session_id: str) -> int:
+        """The last seq of the session a subscriber may be given now."""
+        seq = self._committed.get(session_id)
+        if seq is not None:
+            return seq
+        record = self.store.load_session(session_id)
+        return record.last_seq if record is not None else 0
+
+    def forget(self, session_id: str) -> None:
+        """The session was deleted: end its subscriptions' interest in it."""
+        for subscriber in tuple(self._subscribers.get(session_id, ())):
+            subscriber.remove(session_id)
+        self._committed.pop(session_id, None)
+
+    # --- subscribing --------------------------------------------------------------------------
+
+    def subscribe(
+        self, *, limit: int = DEFAULT_QUEUE_LIMIT, answers_approvals: bool = False
+    ) -> Subscription:
+        return Subscription(self, limit, answers_approvals)
+
+    def has_answerer(self, session_id: str) -> bool:
+        """Whether some subscriber of the session can answer its approval requests."""
+        return any(s.answers_approvals for s in self._subscribers.get(session_id, ()))
+
+    def _attach(self, session_id: str, subscriber: Subscription) -> None:
+        self._subscribers.setdefault(session_id, set()).add(subscriber)
+
+    def _detach(self, session_id: str, subscriber: Subscription) -> None:
+        followers = self._subscribers.get(session_id)
+        if followers is not None:
+            followers.discard(subscriber)
+            if not followers:
+                del self._subscribers[session_id]
+
+
+class Subscription:
+    """Events of the sessions it follows, in seq order per session; see the module doc."""
+
+    def __init__(self, hub: Hub, limit: int, answers_approvals: bool) -> None:
+        self.hub = hub
+        self.limit = limit
+        self.answers_approvals = answers_approvals
+        self._queue: deque[tuple[str, StoredEvent]] = deque()
+        self._cursors: dict[str, int] = {}  # per session: the last seq handed out or queued
+        self._replaying: dict[str, None] = {}  # sessions still reading from the store, in order
+        self._waiter: asyncio.Future[None] | None = None
+        self._dropped = False
+        self._closed = False
+
+    @property
+    def sessions(self) -> Iterable[str]:
+        return self._cursors.keys()
+
+    def follows(self, session_id: str) -> bool:
+        return session_id in self._cursors
+
+    def add(self, session_id: str, after_seq: int | None = None) -> int:
+        """Follow a session: live from now (None), or every event after `after_seq` first.
+        Returns the session's committed seq now: once the subscriber has been given that seq,
+        it has everything stored so far."""
+        committed = self.hub.committed_seq(session_id)
+        start = committed if after_seq is None else max(0, min(after_seq, committed))
+        if self._dropped or self._closed:
+            return committed
+        self._cursors[session_id] = start
+        if start < committed:
+            self._replaying[session_id] = None
+        else:
+            self._replaying.pop(session_id, None)
+        self.hub._attach(session_id, self)
+        self._wake()
+        return committed
+
+    def remove(self, session_id: str) -> None:
+        self._cursors.pop(session_id, None)
+        self._replaying.pop(session_id, None)
+        self.hub._detach(session_id, self)
+
+    def offer(self, session_id: str, event: StoredEvent) -> None:
+        """Called by the hub with each committed event of a followed session."""
+        if session_id in self._replaying or event.seq <= self._cursors.get(session_id, event.seq):
+            return  # the replay reads it from the store, or it was handed out already
+        if len(self._queue) >= self.limit:
+            self._drop()
+            return
+        self._queue.append((session_id, event))
+        self._cursors[session_id] = event.seq
+        self._wake()
+
+    async def next_batch(self, max_events: int = REPLAY_PAGE) -> list[tuple[str, StoredEvent]]:
+        """The next events (at least one), as (session id, event). Raises FellBehind once the
+        queue is drained after a drop, and returns [] once closed."""
+        while True:
+            if self._queue:
+                count = min(max_events, len(self._queue))
+                return [self._queue.popleft() for _ in range(count)]
+            if self._replaying and not self._dropped:
+                page = self._replay_page(max_events)
+                if page:
+                    return page
+                continue
+            if self._dropped:
+                raise FellBehind(dict(self._cursors))
+            if self._closed:
+                return []
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+
+    def _replay_page(self, max_events: int) -> list[tuple[str, StoredEvent]]:
+        session_id = next(iter(self._replaying))
+        after = self._cursors[session_id]
+        up_to = self.hub.committed_seq(session_id)
+        page = list(self.hub.store.events_after(session_id, after, limit=max_events, up_to=up_to))
+        if page:
+            self._cursors[session_id] = page[-1].seq
+        if not page or page[-1].seq >= up_to:
+            # Caught up with what is committed; later events arrive live, in order.
+            del self._replaying[session_id]
+        return [(session_id, e) for e in page]
+
+    def cursor(self, session_id: str) -> int | None:
+        return self._cursors.get(session_id)
+
+    def close(self) -> None:
+        for session_id in tuple(self._cursors):
+            self.hub._detach(session_id, self)
+        self._closed = True
+        self._wake()
+
+    def _drop(self) -> None:
+        self._dropped = True
+        for session_id in tuple(self._cursors):
+            self.hub._detach(session_id, self)
+        # What was queued is still handed out; the cursors then say where to resume.
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
