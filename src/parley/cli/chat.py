@@ -29,6 +29,7 @@ from parley.cli import slash
 from parley.cli.approvals import AnswerYes, parse_answer
 from parley.cli.bridge import Approver, Bridge, resolve_cwd
 from parley.cli.common import fail, has_stored_sessions, lazy_store, settings_from, setup_logging
+from parley.cli.guard import guard_process
 from parley.cli.render.describe import allow_prompt
 from parley.cli.render.terminal import TerminalDisplay, terminal_console
 from parley.config import Settings
@@ -59,6 +60,7 @@ def chat(args: argparse.Namespace) -> int:
         fail(exc)
         return EXIT_USAGE
     setup_logging(settings)
+    guard_process()
     store = lazy_store(settings, args.ephemeral)
     try:
         return asyncio.run(Chat(args, settings, store).main())

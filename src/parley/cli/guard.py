@@ -1,7 +1,8 @@
 """Keeping Parley's own credentials out of reach of the commands its tools run.
 
 Commands get an environment without Parley's credentials (core/redact.command_env). Two more
-doors lead to them, and both are closed here, on Linux, for `parley serve` and `parley run`:
+doors lead to them, and both are closed here, on Linux, for `parley serve`, `parley run` and
+`parley chat`:
 
 - `/proc/<parley pid>/environ` shows the environment Parley was started with. Its copy of each
   credential is overwritten with NUL bytes (Python keeps its own copy in `os.environ`).
