@@ -54,6 +54,8 @@ class Settings:
     providers: dict[str, dict[str, Any]] = attrs.field(factory=dict, repr=False)
     prices: dict[str, dict[str, float]] = attrs.field(factory=dict)
     rules: list[dict[str, Any]] = attrs.field(factory=list)
+    # [agents.<name>] sections: external agents' commands and environment (docs/agents.md).
+    agents: dict[str, dict[str, Any]] = attrs.field(factory=dict, repr=False)
     # Where each setting's value came from: "default", a file path, "env PARLEY_X", "flag --x".
     sources: dict[str, str] = attrs.field(factory=dict, eq=False)
     env: Mapping[str, str] = attrs.field(factory=lambda: dict(os.environ), eq=False, repr=False)
@@ -228,7 +230,14 @@ def _rules(value: Any, where: str) -> list[dict[str, Any]]:
     return rules
 
 
-_SECTIONS = {"providers": _providers, "prices": _prices, "rules": _rules}
+def _agents(value: Any, where: str) -> dict[str, dict[str, Any]]:
+    # Imported here: the agents registry imports this module.
+    from parley.agents.registry import parse_agents
+
+    return parse_agents(value, where)
+
+
+_SECTIONS = {"providers": _providers, "prices": _prices, "rules": _rules, "agents": _agents}
 
 
 def _from_file(name: str, value: Any, where: str) -> Any:

@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from parley.agents import registry as agents
 from parley.config import Settings
 from parley.core.errors import ErrorCode, ParleyError
 from parley.core.ids import new_id
@@ -70,6 +71,7 @@ def session_info(
         running_turn_id=running_turn_id,
         forked_from=record.forked_from,
         additional_directories=list(record.additional_directories),
+        agent=record.agent,
     )
     if messages is None:
         return wire.SessionInfo(**fields)
@@ -135,12 +137,18 @@ class Service:
         cwd = _directory(params.cwd or os.getcwd(), "cwd")
         extra = [str(_directory(d, "additionalDirectories")) for d in params.additional_directories]
         profile = self._profile(params.profile or self.settings.profile, cwd)
-        # Request, then flags / environment / config file (settings), then the profile.
-        config = registry.resolve(
-            self.settings,
-            params.provider or self.settings.provider or profile.provider,
-            params.model or self.settings.model or profile.model,
-        )
+        if params.agent is not None:
+            agents.spec(params.agent, self.settings)  # unknown or not installed: fail now
+            # The agent's own model (Amp: its mode); "default" lets the agent choose.
+            provider, model = params.agent, params.model or "default"
+        else:
+            # Request, then flags / environment / config file (settings), then the profile.
+            config = registry.resolve(
+                self.settings,
+                params.provider or self.settings.provider or profile.provider,
+                params.model or self.settings.model or profile.model,
+            )
+            provider, model = config.kind, config.model
         mode = (
             params.permission_mode
             or self.settings.permission_mode
@@ -151,15 +159,17 @@ class Service:
             session_id=session_id,
             cwd=str(cwd),
             profile=profile.name,
-            provider=config.kind,
-            model=config.model,
+            provider=provider,
+            model=model,
             permission_mode=mode,
             title=params.title,
             tags=list(params.tags),
             additional_directories=extra,
+            agent=params.agent,
         )
         session = self._open(record, [], profile)
-        session.provider  # noqa: B018  # a bad provider or script fails before anything is stored
+        if record.agent is None:
+            session.provider  # noqa: B018  # a bad provider or script fails before anything is stored
         self.store.create_session(record)
         self.store.commit()
         self._keep(session)
@@ -200,6 +210,14 @@ class Service:
         self, session_id: str, at_turn: int | None, new_session_id: str | None
     ) -> wire.SessionInfo:
         """A new session with the source's settings and its history up to `at_turn`."""
+        source = self._stored(session_id)
+        if source.agent is not None and at_turn is not None and at_turn < source.turn_count:
+            raise ParleyError(
+                ErrorCode.INVALID_PARAMS,
+                f"session {session_id!r} runs on the agent {source.agent!r}, whose own session "
+                "can only be forked at its last turn",
+                data={"pointer": "/atTurn"},
+            )
         record = self.store.fork_session(session_id, new_session_id or new_id("ses"), at_turn)
         self.store.commit()
         return session_info(None, record)
@@ -296,12 +314,19 @@ class Service:
                 "wait for it or cancel it first",
                 data={"runningTurnId": running.turn_id},
             )
+        runner = run_turn
+        if session.record.agent is not None:  # an external agent runs the whole turn
+            if session.agent is None:  # not installed (any more): fails before the lease
+                session.agent = agents.open_backend(session.record.agent, self.settings, session)
+            runner = session.agent.run_turn
         turn_id = turn_id or new_id("turn")
         stored = self.store.begin_turn(session_id, turn_id)  # the lease: busy in another process
         if stored.last_seq != session.record.last_seq:
             # Another process ran turns on this session since it was loaded here.
             session.record = stored
             session.history = [m.message for m in self.store.load_messages(session_id)]
+            if session.agent is not None:  # its process holds a stale copy of the session
+                await session.agent.aclose()
         session.record.turn_count = stored.turn_count
         authorize = Authorizer(
             self.approvals,
@@ -312,7 +337,7 @@ class Service:
         handle = TurnHandle(session_id, turn_id)
         handle.unasked = authorize.unasked
         handle.task = asyncio.create_task(
-            run_turn(session, turn_id, prompt_message(prompt), authorize)
+            runner(session, turn_id, prompt_message(prompt), authorize)
         )
         handle.task.add_done_callback(lambda task: self._finish(session, handle, task))
         self._turns[session_id] = handle

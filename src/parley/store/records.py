@@ -36,6 +36,12 @@ class SessionRecord:
     forked_from: str | None = None
     # Decisions the user made "always" for, by tool name: {"bash": "allow"}.
     remembered: dict[str, str] = attrs.field(factory=dict)
+    # An external agent (claude-code, codex, ...) runs this session's turns instead of the engine;
+    # agent_session is that agent's own session id, so a later process resumes it.
+    agent: str | None = None
+    agent_session: str | None = None
+    # agent_session belongs to the session this one was forked from: branch off it, not into it.
+    agent_fork: bool = False
 
 
 @attrs.frozen
