@@ -80,22 +80,28 @@ async def test_a_turn_with_a_tool_call_approved_through_parley(
     assert "".join(e["text"] for e in events.of("thinking/delta")) == "I should write the file."
     assert events.of("result/final") == [{"text": result.reply}]
     (started,) = events.of("tool/started")
-    assert started["name"] == "Write" and started["kind"] == "edit"
+    assert started["name"] == "Write"
+    assert started["kind"] == "edit"
     (question,) = host.questions
-    assert question.tool == "Write" and question.tool_call_id == "toolu_01"
+    assert question.tool == "Write"
+    assert question.tool_call_id == "toolu_01"
     assert question.input["file_path"] == str(target)
     assert events.of("approval/resolved")[0]["decision"] == "allow_once"
     (done,) = events.of("tool/completed")
-    assert done["toolCallId"] == "toolu_01" and not done["isError"]
+    assert done["toolCallId"] == "toolu_01"
+    assert not done["isError"]
     # Order: the call is shown, then asked about, then completed.
     order = [m for m in events.methods() if m.startswith(("tool/", "approval/"))]
     assert order == ["tool/started", "approval/requested", "approval/resolved", "tool/completed"]
     (usage,) = events.of("usage")
-    assert usage["provider"] == "claude-code" and usage["inputTokens"] == 200
-    assert result.usage.cost_usd is not None and result.usage.cost_usd > 0
+    assert usage["provider"] == "claude-code"
+    assert usage["inputTokens"] == 200
+    assert result.usage.cost_usd is not None
+    assert result.usage.cost_usd > 0
     assert events.methods()[-1] == "result/final"
     info = agents.service.session_info(session_id)
-    assert info.agent == "claude-code" and info.usage.output_tokens == result.usage.output_tokens
+    assert info.agent == "claude-code"
+    assert info.usage.output_tokens == result.usage.output_tokens
     assert agents.store.load_session(session_id).agent_session  # type: ignore[union-attr]
     assert SECRET not in str(events.items)
 
@@ -113,10 +119,12 @@ async def test_a_rejected_call_is_not_run_and_the_agent_is_told(
     result, _ = await submit(
         agents.service, session_id, "touch it", port=Host("reject_once"), events=events
     )
-    assert result.stop_reason == "end_turn" and result.reply == "Understood, I did not."
+    assert result.stop_reason == "end_turn"
+    assert result.reply == "Understood, I did not."
     assert not target.exists()
     (done,) = events.of("tool/completed")
-    assert done["isError"] and done["name"] == "Bash"
+    assert done["isError"]
+    assert done["name"] == "Bash"
     told = server.requests[-1].body["messages"][-1]["content"]
     assert any(b.get("type") == "tool_result" and b.get("is_error") for b in told)
 
@@ -140,8 +148,10 @@ async def test_turns_resume_in_a_later_process_and_forks_branch_off(
     assert prompts(server)[-4:] == ["first", "second", "third", "in the fork"]
     forked = agents.store.load_session(fork.session_id)
     source = agents.store.load_session(session_id)
-    assert forked is not None and source is not None
-    assert forked.agent_session != source.agent_session and not forked.agent_fork
+    assert forked is not None
+    assert source is not None
+    assert forked.agent_session != source.agent_session
+    assert not forked.agent_fork
     assert source.agent_session == first_agent_session
     with pytest.raises(ParleyError) as refused:
         agents.service.fork_session(session_id, 1, None)
@@ -166,9 +176,11 @@ async def test_cancel_reaches_claude_and_the_session_stays_usable(
     result, _ = await asyncio.wait_for(turn, 30)
     assert result.stop_reason == "cancelled"
     assert events.of("error")[-1]["code"] == "cancelled"
-    assert process is not None and process.alive  # interrupted, not killed
+    assert process is not None
+    assert process.alive
     result, _ = await submit(agents.service, session_id, "again")
-    assert result.reply == "back" and result.stop_reason == "end_turn"
+    assert result.reply == "back"
+    assert result.stop_reason == "end_turn"
 
 
 async def test_a_crash_mid_turn_ends_it_with_an_error_and_the_next_turn_restarts(
@@ -184,8 +196,10 @@ async def test_a_crash_mid_turn_ends_it_with_an_error_and_the_next_turn_restarts
     assert process is not None
     os.killpg(process.proc.pid, signal.SIGKILL)
     result, _ = await asyncio.wait_for(turn, 30)
-    assert result.stop_reason == "error" and result.error is not None
-    assert result.error.code == ErrorCode.PROVIDER_ERROR and "restarts" in result.error.message
+    assert result.stop_reason == "error"
+    assert result.error is not None
+    assert result.error.code == ErrorCode.PROVIDER_ERROR
+    assert "restarts" in result.error.message
     (error,) = events.of("error")
     assert error["recoverable"]
     result, _ = await submit(agents.service, session_id, "three")
@@ -202,7 +216,8 @@ async def test_an_unknown_or_missing_agent_is_refused_before_anything_is_stored(
 ) -> None:
     with pytest.raises(ParleyError) as unknown:
         agents.session("no-such-agent")
-    assert unknown.value.code == ErrorCode.INVALID_PARAMS and "claude-code" in unknown.value.message
+    assert unknown.value.code == ErrorCode.INVALID_PARAMS
+    assert "claude-code" in unknown.value.message
     agents.settings.env = {**agents.settings.env, "PATH": "/nonexistent"}
     with pytest.raises(ParleyError) as missing:
         agents.session("claude-code")
