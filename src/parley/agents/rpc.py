@@ -11,9 +11,12 @@ import asyncio
 import contextlib
 import itertools
 import logging
+from collections.abc import Coroutine
 from typing import Any
 
 from parley.agents.process import AgentExited, AgentProcess
+from parley.core.errors import ParleyError
+from parley.tools.base import ToolError
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,7 @@ class RpcClient:
         self._waiting: dict[int, tuple[str, asyncio.Future[Any]]] = {}
         self.incoming: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self.exited: AgentExited | None = None
+        self._answering: set[asyncio.Task[None]] = set()
         self._reader = asyncio.create_task(self._read())
 
     async def request(self, method: str, params: Any, timeout_s: float | None = None) -> Any:
@@ -66,6 +70,24 @@ class RpcClient:
         with contextlib.suppress(AgentExited):
             error = {"code": code, "message": message}
             self.process.send({**self._envelope, "id": msg_id, "error": error})
+
+    def answer_later(self, msg_id: Any, work: Coroutine[Any, Any, Any]) -> None:
+        """Answer with what `work` returns, or with its error's message (never a traceback)."""
+
+        async def run() -> None:
+            try:
+                result = await work
+            except (ToolError, ParleyError) as exc:
+                self.refuse(msg_id, str(exc), -32602)
+            except Exception:
+                log.exception("answering %s's request failed", self.process.name)
+                self.refuse(msg_id, "internal error", -32603)
+            else:
+                self.answer(msg_id, result)
+
+        task = asyncio.create_task(run())
+        self._answering.add(task)
+        task.add_done_callback(self._answering.discard)
 
     async def _read(self) -> None:
         try:
@@ -102,6 +124,8 @@ class RpcClient:
         return message
 
     async def close(self) -> None:
+        for task in self._answering:
+            task.cancel()
         self._reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await self._reader
