@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from parley.doors.jsonrpc.framing import Framing
+from parley.doors.jsonrpc.framing import Framing, encode
 from tests.conftest import ScriptWriter, scripted_env
 from tests.rawclient import RawServer
 
@@ -21,7 +21,11 @@ async def server(isolated_env: dict[str, str], write_script: ScriptWriter, frami
 
 
 async def still_serving(server: RawServer) -> None:
-    answer = await server.request("alive", "provider/list", {})
+    """The next frame is the answer to a new request: the server is serving, and it sent
+    nothing in between (no stray answer to a notification, no late error)."""
+    await server.send({"jsonrpc": "2.0", "id": "alive", "method": "provider/list", "params": {}})
+    answer = await server.read()
+    assert answer.get("id") == "alive", answer
     assert "result" in answer, answer
 
 
@@ -176,6 +180,61 @@ async def test_response_to_nothing_is_ignored(server: RawServer) -> None:
     await server.initialize()
     await server.send({"jsonrpc": "2.0", "id": "never-asked", "result": {"decision": "allow_once"}})
     await still_serving(server)
+
+
+async def test_an_id_without_method_result_or_error_is_an_invalid_request(
+    server: RawServer,
+) -> None:
+    await server.initialize()
+    await server.send({"jsonrpc": "2.0", "id": 41})
+    answer = await server.read()
+    assert answer["id"] == 41
+    assert error_of(answer) == (-32600, "invalid_request")
+    await still_serving(server)
+
+
+@pytest.mark.parametrize("garbage", [b"\xef\xbb\xbf", b"hello there\n", b"\x00\n"])
+async def test_garbage_before_the_first_message_does_not_fix_the_framing(
+    isolated_env: dict[str, str], framing: Framing, garbage: bytes
+) -> None:
+    server = await RawServer.start(isolated_env, framing)
+    try:
+        body = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 0,
+                "method": "agent/initialize",
+                "params": {"protocolVersion": 1, "clientInfo": {"name": "g"}},
+            }
+        ).encode()
+        await server.write(garbage + encode(body, framing))
+        first = await server.read()
+        if garbage.strip(b"\xef\xbb\xbf"):
+            assert first["id"] is None
+            assert error_of(first) == (-32700, "parse_error")
+            first = await server.read()
+        assert first["id"] == 0
+        assert "result" in first
+        await still_serving(server)
+    finally:
+        await server.kill()
+
+
+async def test_a_content_length_nobody_can_read_is_reported_and_the_server_exits(
+    isolated_env: dict[str, str],
+) -> None:
+    server = await RawServer.start(isolated_env, Framing.HEADERS)
+    try:
+        await server.initialize()
+        await server.write(b"Content-Length: 1000000000000\r\n\r\n" + b"{}" * 1000)
+        answer = await server.read()
+        assert error_of(answer) == (-32700, "parse_error")
+        assert "connection is closed" in answer["error"]["message"]
+        code, _ = await server.wait_exit(10)
+        assert code == 0
+        assert "Traceback" not in await server.stderr()
+    finally:
+        await server.kill()
 
 
 @pytest.mark.parametrize("framing", [Framing.HEADERS], ids=["content-length"])
