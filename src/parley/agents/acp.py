@@ -4,8 +4,8 @@ the ACP client.
 `initialize`, then `session/new` (or `session/load` to resume a stored session), then one
 `session/prompt` per turn, whose `session/update` notifications become Parley events until it
 answers with a stop reason. `session/request_permission` goes to Parley's Authorizer; Parley
-keeps "always" answers itself, so the agent is only ever told "once". `fs/read_text_file` and
-`fs/write_text_file` are served inside the session's directories. Cancel is `session/cancel`.
+keeps "always" answers itself, so the agent is only ever told "once". `fs/write_text_file` is
+served inside the session's directories. Cancel is `session/cancel`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from parley.core.errors import ErrorCode, ParleyError
 from parley.core.messages import ImageBlock, Message, TextBlock
 from parley.protocol import types as wire
 from parley.tools.base import ToolContext, ToolError
-from parley.tools.file_io import decode_text, read_existing, write_atomic
+from parley.tools.file_io import write_atomic
 from parley.tools.paths import resolve_inside
 
 log = logging.getLogger(__name__)
@@ -60,13 +60,23 @@ class AcpAgent(AgentBackend):
         if self.rpc is not None and self.rpc.exited is None:
             return self.rpc
         await self.aclose()
+        try:
+            return await self._start()
+        except BaseException:  # half started: the next turn starts from scratch
+            await self.aclose()
+            raise
+
+    async def _start(self) -> RpcClient:
         self.rpc = rpc = RpcClient(await self.start_process(self.spec.command))
         init = await rpc.request(
             "initialize",
             {
                 "protocolVersion": PROTOCOL_VERSION,
                 "clientCapabilities": {
-                    "fs": {"readTextFile": True, "writeTextFile": True},
+                    # Writes go through Parley, inside the session's directories. Reads stay
+                    # with the agent: Gemini CLI 0.61 takes an ACP "not found" answer for an
+                    # unreadable file, so it could never create a new one.
+                    "fs": {"readTextFile": False, "writeTextFile": True},
                     "terminal": False,
                 },
                 "clientInfo": {"name": "parley", "title": "Parley", "version": __version__},
@@ -158,24 +168,20 @@ class AcpAgent(AgentBackend):
         answer: asyncio.Future[Any],
         asks: dict[Any, asyncio.Task[None]],
     ) -> dict[str, Any]:
-        """Handle the agent's messages until the prompt is answered, then those queued before
-        the answer (the reader queues them first)."""
+        """Handle the agent's messages until the prompt is answered. The answer comes in line:
+        the reader queues what the agent sent before it, then settles it, and only then does
+        the marker below join the queue."""
+        marker = {"answered": id(answer)}
+        if answer.done():
+            rpc.incoming.put_nowait(marker)
+        else:
+            answer.add_done_callback(lambda _: rpc.incoming.put_nowait(marker))
         while True:
-            incoming = asyncio.ensure_future(rpc.next())
-            await asyncio.wait([incoming, answer], return_when=asyncio.FIRST_COMPLETED)
-            if not incoming.done():
-                incoming.cancel()
-                while not rpc.incoming.empty():
-                    message = rpc.incoming.get_nowait()
-                    if message is not None:
-                        self._handle(turn, rpc, message, asks)
+            message = await rpc.next()
+            if message is marker:
                 return dict(answer.result() or {})
-            try:
-                self._handle(turn, rpc, incoming.result(), asks)
-            except AgentExited:
-                if answer.done():
-                    return dict(answer.result() or {})
-                raise
+            if "answered" not in message:  # another prompt's marker: that turn is over
+                self._handle(turn, rpc, message, asks)
 
     def _handle(
         self,
@@ -193,8 +199,6 @@ class AcpAgent(AgentBackend):
         msg_id = message["id"]
         if method == "session/request_permission":
             asks[msg_id] = asyncio.create_task(self._permission(turn, rpc, msg_id, params, asks))
-        elif method == "fs/read_text_file":
-            rpc.answer_later(msg_id, self._read_file(params))
         elif method == "fs/write_text_file":
             rpc.answer_later(msg_id, self._write_file(params))
         else:
@@ -217,6 +221,8 @@ class AcpAgent(AgentBackend):
             call_id, kind, call_input, KINDS.get(kind, "execute"), {"title": call.get("title")}
         )
         asks.pop(msg_id, None)
+        if not verdict.allowed:  # ACP agents need not report a call that never ran
+            turn.tool_completed(call_id, verdict.reason, True)
         options = params.get("options") or []
         wanted = (
             ("allow_once", "allow_always") if verdict.allowed else ("reject_once", "reject_always")
@@ -233,17 +239,6 @@ class AcpAgent(AgentBackend):
 
     def _context(self) -> ToolContext:
         return self.session.tool_context
-
-    async def _read_file(self, params: dict[str, Any]) -> dict[str, Any]:
-        path = resolve_inside(self._context(), str(params.get("path")), must_exist=True)
-        data = await asyncio.to_thread(read_existing, path, str(path))
-        text = decode_text(data or b"", str(path))
-        line, limit = params.get("line"), params.get("limit")
-        if isinstance(line, int) or isinstance(limit, int):
-            lines = text.splitlines(keepends=True)
-            start = max((line or 1) - 1, 0)
-            text = "".join(lines[start : start + limit if isinstance(limit, int) else None])
-        return {"content": text}
 
     async def _write_file(self, params: dict[str, Any]) -> None:
         path: Path = resolve_inside(self._context(), str(params.get("path")))

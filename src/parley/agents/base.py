@@ -197,6 +197,16 @@ class AgentTurn:
             return self.fail(
                 ParleyError(ErrorCode.CANCELLED, "the turn was cancelled", recoverable=True)
             )
+        except TimeoutError:
+            await self.backend.aclose()
+            name = self.backend.spec.name
+            return self.fail(
+                ParleyError(
+                    ErrorCode.PROVIDER_ERROR,
+                    f"{name} did not answer in time; the next turn restarts it",
+                    recoverable=True,
+                )
+            )
         except AgentExited as exc:
             # The next turn starts the agent again and resumes its session.
             await self.backend.aclose()

@@ -54,6 +54,13 @@ class ClaudeCode(AgentBackend):
         if self.process is not None and self.process.alive:
             return self.process
         await self.aclose()
+        try:
+            return await self._start()
+        except BaseException:  # half started: the next turn starts from scratch
+            await self.aclose()
+            raise
+
+    async def _start(self) -> AgentProcess:
         record = self.session.record
         argv = [
             *self.spec.command,

@@ -50,6 +50,13 @@ class Codex(AgentBackend):
         if self.rpc is not None and self.rpc.exited is None:
             return self.rpc
         await self.aclose()
+        try:
+            return await self._start()
+        except BaseException:  # half started: the next turn starts from scratch
+            await self.aclose()
+            raise
+
+    async def _start(self) -> RpcClient:
         process = await self.start_process([*self.spec.command, "app-server"])
         self.rpc = rpc = RpcClient(process, jsonrpc_field=False)
         client = {"name": "parley", "title": "Parley", "version": __version__}

@@ -18,7 +18,6 @@ from typing import Any
 
 import attrs
 
-from parley.agents import registry as agents
 from parley.config import Settings
 from parley.core.errors import ErrorCode, ParleyError
 from parley.core.ids import new_id
@@ -138,6 +137,8 @@ class Service:
         extra = [str(_directory(d, "additionalDirectories")) for d in params.additional_directories]
         profile = self._profile(params.profile or self.settings.profile, cwd)
         if params.agent is not None:
+            from parley.agents import registry as agents  # the layer above: only when used
+
             agents.spec(params.agent, self.settings)  # unknown or not installed: fail now
             # The agent's own model (Amp: its mode); "default" lets the agent choose.
             provider, model = params.agent, params.model or "default"
@@ -317,6 +318,8 @@ class Service:
         runner = run_turn
         if session.record.agent is not None:  # an external agent runs the whole turn
             if session.agent is None:  # not installed (any more): fails before the lease
+                from parley.agents import registry as agents
+
                 session.agent = agents.open_backend(session.record.agent, self.settings, session)
             runner = session.agent.run_turn
         turn_id = turn_id or new_id("turn")
