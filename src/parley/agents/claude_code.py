@@ -13,11 +13,12 @@ import contextlib
 import logging
 from typing import Any
 
+from parley.agents import stream_json
 from parley.agents.base import AgentBackend, AgentTurn
 from parley.agents.process import AgentExited, AgentProcess
 from parley.core.errors import ErrorCode, ParleyError
 from parley.core.ids import new_id
-from parley.core.messages import ImageBlock, Message, TextBlock
+from parley.core.messages import Message
 from parley.protocol import types as wire
 
 log = logging.getLogger(__name__)
@@ -104,13 +105,7 @@ class ClaudeCode(AgentBackend):
 
     async def turn(self, turn: AgentTurn, prompt: Message) -> wire.StopReason:
         process = await self._ensure()
-        process.send(
-            {
-                "type": "user",
-                "message": {"role": "user", "content": _content(prompt)},
-                "parent_tool_use_id": None,
-            }
-        )
+        process.send(stream_json.user_line(prompt))
         asks: dict[str, asyncio.Task[None]] = {}
         try:
             return await self._read(turn, process, asks)
@@ -138,39 +133,11 @@ class ClaudeCode(AgentBackend):
                 self._show(turn, message)
 
     def _show(self, turn: AgentTurn, message: dict[str, Any]) -> None:
-        kind = message.get("type")
-        if kind == "system" and message.get("subtype") == "init":
-            self._model = str(message.get("model") or "")
-            if isinstance(session_id := message.get("session_id"), str):
-                self.remember_agent_session(session_id)
-            return
-        body = message.get("message")
-        if not isinstance(body, dict) or not isinstance(body.get("content"), list):
-            return
-        nested = message.get("parent_tool_use_id") is not None  # a subagent's own steps
-        for block in body["content"]:
-            if not isinstance(block, dict):
-                continue
-            tag = block.get("type")
-            if kind == "assistant" and tag == "text" and not nested:
-                turn.text(str(block.get("text", "")))
-            elif kind == "assistant" and tag == "thinking" and not nested:
-                turn.thinking(str(block.get("thinking", "")))
-            elif kind == "assistant" and tag == "tool_use":
-                name = str(block.get("name", ""))
-                tool_input = block.get("input")
-                turn.tool_started(
-                    str(block.get("id")),
-                    name,
-                    tool_input if isinstance(tool_input, dict) else {},
-                    TOOL_KINDS.get(name, "execute"),
-                )
-            elif kind == "user" and tag == "tool_result":
-                turn.tool_completed(
-                    str(block.get("tool_use_id")),
-                    _result_text(block.get("content")),
-                    bool(block.get("is_error")),
-                )
+        session_id, model = stream_json.init_of(message)
+        if session_id is not None:
+            self._model = model
+            self.remember_agent_session(session_id)
+        stream_json.show(turn, message, TOOL_KINDS)
 
     def _control(
         self,
@@ -219,19 +186,11 @@ class ClaudeCode(AgentBackend):
     def _result(self, turn: AgentTurn, message: dict[str, Any]) -> wire.StopReason:
         if isinstance(session_id := message.get("session_id"), str):
             self.remember_agent_session(session_id)
-        usage = message.get("usage") or {}
         total = message.get("total_cost_usd")
         cost = None
         if isinstance(total, int | float):
             cost, self._cost_seen = max(0.0, total - self._cost_seen), float(total)
-        turn.account(
-            self._model or self.session.record.model,
-            int(usage.get("input_tokens") or 0),
-            int(usage.get("output_tokens") or 0),
-            int(usage.get("cache_read_input_tokens") or 0),
-            int(usage.get("cache_creation_input_tokens") or 0),
-            cost,
-        )
+        turn.account(self._model or self.session.record.model, *stream_json.usage_of(message), cost)
         subtype = message.get("subtype")
         if subtype == "error_max_turns":
             return "max_turns"
@@ -267,29 +226,6 @@ class ClaudeCode(AgentBackend):
                         process.send(_control_error(str(message.get("request_id")), "interrupted"))
         except (TimeoutError, AgentExited):
             await self.aclose()
-
-
-def _content(prompt: Message) -> list[dict[str, Any]]:
-    blocks: list[dict[str, Any]] = []
-    for block in prompt.content:
-        if isinstance(block, TextBlock):
-            blocks.append({"type": "text", "text": block.text})
-        elif isinstance(block, ImageBlock):
-            source = {"type": "base64", "media_type": block.media_type, "data": block.data}
-            blocks.append({"type": "image", "source": source})
-    return blocks
-
-
-def _result_text(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(
-            str(b.get("text", ""))
-            for b in content
-            if isinstance(b, dict) and b.get("type") == "text"
-        )
-    return ""
 
 
 def _control_error(request_id: str, error: str) -> dict[str, Any]:
