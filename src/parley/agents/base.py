@@ -20,9 +20,9 @@ import attrs
 from parley.agents.process import AgentExited, AgentProcess
 from parley.core.errors import ErrorCode, ParleyError
 from parley.core.messages import ImageBlock, Message, TextBlock
+from parley.engine.authorize import Authorizer
 from parley.engine.permissions import ToolCall, Verdict
 from parley.engine.session import Session
-from parley.engine.tool_calls import Authorizer
 from parley.protocol import types as wire
 
 log = logging.getLogger(__name__)

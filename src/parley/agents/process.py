@@ -91,12 +91,17 @@ class AgentProcess:
             if isinstance(message, dict):
                 return message
 
-    async def close(self) -> None:
-        """EOF first so the CLI can save its session, then SIGTERM, then SIGKILL the group."""
+    def end_input(self) -> None:
+        """Close the agent's stdin: for a CLI that reads one prompt and runs it."""
+        if self.proc.stdin is not None and not self.proc.stdin.is_closing():
+            self.proc.stdin.close()
+
+    async def close(self, *, gentle: bool = True) -> None:
+        """EOF first so the CLI can save its session, then SIGTERM, then SIGKILL the group;
+        not `gentle`: SIGTERM at once (a turn being cancelled)."""
         proc = self.proc
-        if proc.stdin is not None and not proc.stdin.is_closing():
-            proc.stdin.close()
-        for sig in (None, signal.SIGTERM, signal.SIGKILL):
+        self.end_input()
+        for sig in ((None,) if gentle else ()) + (signal.SIGTERM, signal.SIGKILL):
             if sig is not None:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(proc.pid, sig)

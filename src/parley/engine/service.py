@@ -137,7 +137,7 @@ class Service:
         extra = [str(_directory(d, "additionalDirectories")) for d in params.additional_directories]
         profile = self._profile(params.profile or self.settings.profile, cwd)
         if params.agent is not None:
-            from parley.agents import registry as agents  # the layer above: only when used
+            from parley.agents import registry as agents
 
             agents.spec(params.agent, self.settings)  # unknown or not installed: fail now
             # The agent's own model (Amp: its mode); "default" lets the agent choose.
@@ -315,13 +315,11 @@ class Service:
                 "wait for it or cancel it first",
                 data={"runningTurnId": running.turn_id},
             )
-        runner = run_turn
-        if session.record.agent is not None:  # an external agent runs the whole turn
-            if session.agent is None:  # not installed (any more): fails before the lease
-                from parley.agents import registry as agents
+        if session.record.agent is not None and session.agent is None:
+            from parley.agents import registry as agents  # the layer above: only when used
 
-                session.agent = agents.open_backend(session.record.agent, self.settings, session)
-            runner = session.agent.run_turn
+            # Not installed (any more): fails here, before the lease.
+            session.agent = agents.open_backend(session.record.agent, self.settings, session)
         turn_id = turn_id or new_id("turn")
         stored = self.store.begin_turn(session_id, turn_id)  # the lease: busy in another process
         if stored.last_seq != session.record.last_seq:
@@ -339,8 +337,11 @@ class Service:
         )
         handle = TurnHandle(session_id, turn_id)
         handle.unasked = authorize.unasked
+        message = prompt_message(prompt)
         handle.task = asyncio.create_task(
-            runner(session, turn_id, prompt_message(prompt), authorize)
+            run_turn(session, turn_id, message, authorize)
+            if session.agent is None
+            else session.agent.run_turn(session, turn_id, message, authorize)  # a whole turn
         )
         handle.task.add_done_callback(lambda task: self._finish(session, handle, task))
         self._turns[session_id] = handle
