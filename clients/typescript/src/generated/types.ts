@@ -4,7 +4,7 @@
 /** The protocol major this package speaks. */
 export const PROTOCOL_VERSION = 1;
 /** The semver of the schema set these types come from. */
-export const SCHEMA_VERSION = "1.2.0";
+export const SCHEMA_VERSION = "1.3.0";
 
 export type ApprovalDecision = "allow_once" | "allow_always" | "reject_once" | "reject_always";
 
@@ -288,6 +288,11 @@ export interface SessionCreateParams {
   tags?: string[];
   /** More directories the session's tools may use. */
   additionalDirectories?: string[];
+  /**
+   * An external coding agent that runs the turns instead of a model: claude-code, codex, gemini, amp, or an ACP agent named in the config file. `model` is then the agent's model (or Amp's mode); `provider` is ignored.
+   * @pattern ^[a-z][a-z0-9-]{0,63}$
+   */
+  agent?: string;
 }
 
 /** session/get result. A session's info and a page of its messages (oldest first; nextCursor for more). */
@@ -314,6 +319,8 @@ export interface SessionDetail {
   forkedFrom?: string;
   /** More directories the session's tools may use. */
   additionalDirectories?: string[];
+  /** The external agent that runs this session's turns, if any. */
+  agent?: string;
   messages?: MessageView[];
   /** More messages follow: pass it as cursor to session/get for the next page. */
   nextCursor?: string;
@@ -374,6 +381,8 @@ export interface SessionInfo {
   forkedFrom?: string;
   /** More directories the session's tools may use. */
   additionalDirectories?: string[];
+  /** The external agent that runs this session's turns, if any. */
+  agent?: string;
 }
 
 /** session/list params. Sessions, newest first, paged by cursor. */
