@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from parley.client import ParleyClient
 from parley.core.errors import ErrorCode
 from tests.agents.conftest import Agents, base_env, cli
 from tests.engine_turns import Events, Host, submit
@@ -164,3 +165,47 @@ async def test_cancel_interrupts_codex_and_a_fork_branches_off(
     assert source is not None
     assert forked is not None
     assert forked.agent_session != source.agent_session
+
+
+async def test_through_the_stdio_door_with_the_hosts_approval(
+    tmp_path: Path, server: FakeServer
+) -> None:
+    """A host speaking Parley's protocol to `parley serve` gets Codex's turn as Parley events
+    and answers its approval like any other."""
+    cli("codex")
+    target = tmp_path / "project" / "door.txt"
+    target.parent.mkdir()
+    server.script(
+        reply(ToolCall("call_9", "exec_command", {"cmd": f"touch {target}"})),
+        reply(Text("Touched.")),
+    )
+    env = base_env(tmp_path / "home")
+    env.update(
+        CODEX_HOME=str(codex_home(tmp_path / "home", server)),
+        FAKE_OPENAI_KEY=SECRET,
+        PARLEY_HOME=str(tmp_path / "data"),
+        PARLEY_CONFIG_DIR=str(tmp_path / "config"),
+    )
+    asked: list[str] = []
+
+    async def approve(request: Any) -> str:
+        asked.append(request.tool)
+        return "allow_once"
+
+    client = await ParleyClient.spawn(env=env, approval_handler=approve)
+    try:
+        info = await client.create_session(cwd=str(target.parent), agent="codex")
+        assert info.agent == "codex"
+        seen: list[str] = []
+        result = await client.submit_turn(
+            info.session_id, "touch it", on_event=lambda n: seen.append(n.method)
+        )
+        assert result.reply == "Touched."
+        assert asked == ["commandExecution"]
+        assert target.exists()
+        assert "approval/requested" in seen
+        assert seen[-1] == "result/final"
+        detail = await client.get_session(info.session_id)
+        assert [m.role for m in detail.messages] == ["user", "assistant"]
+    finally:
+        await client.close()
