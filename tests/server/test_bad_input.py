@@ -302,3 +302,90 @@ async def test_no_traceback_reaches_the_host_when_a_handler_fails(
     assert "ANTHROPIC_API_KEY" in answer["error"]["message"]
     assert "Traceback" not in str(answer)
     await still_serving(server)
+
+
+LONE = "\ud800"
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "pointer"),
+    [
+        ("session/create", {"title": f"a{LONE}b"}, "/title"),
+        ("session/create", {"tags": ["ok", LONE]}, "/tags/1"),
+        ("session/get", {"sessionId": f"x{LONE}"}, "/sessionId"),
+        ("session/list", {"tags": [LONE]}, "/tags/0"),
+        ("session/list", {"cwd": LONE}, "/cwd"),
+        ("profile/get", {"name": LONE}, "/name"),
+        ("session/create", {"title": "x" * 1001}, "/title"),
+        ("session/create", {"tags": ["t"] * 65}, "/tags"),
+        ("session/create", {"cwd": "/" + "a" * 5000}, "/cwd"),
+        ("profile/get", {"name": "x" * 100_000}, "/name"),
+        ("turn/submit", {"sessionId": "s", "prompt": "x" * 2_000_001}, "/prompt"),
+    ],
+)
+async def test_strings_that_cannot_be_stored_or_are_too_long_are_invalid_params(
+    server: RawServer, method: str, params: dict, pointer: str
+) -> None:
+    await server.initialize()
+    answer = await server.request(1, method, params)
+    assert error_of(answer) == (-32602, "invalid_params"), answer
+    assert answer["error"]["data"]["pointer"] == pointer
+    assert len(answer["error"]["message"]) < 300  # the offending value is not echoed back
+    await still_serving(server)
+    await server.close_stdin()
+    assert "Traceback" not in await server.stderr()
+
+
+async def test_a_prompt_that_is_not_text_leaves_the_session_free(
+    server: RawServer, tmp_path: Path
+) -> None:
+    await server.initialize()
+    sid = (await server.request(1, "session/create", {"cwd": str(tmp_path)}))["result"]["sessionId"]
+    bad = await server.request(2, "turn/submit", {"sessionId": sid, "prompt": f"hi {LONE}"})
+    assert error_of(bad) == (-32602, "invalid_params")
+    good = await server.request(3, "turn/submit", {"sessionId": sid, "prompt": "hi"})
+    assert good["result"]["stopReason"] == "end_turn"
+    deleted = await server.request(4, "session/delete", {"sessionId": sid})
+    assert "result" in deleted
+
+
+@pytest.mark.parametrize("after_seq", [2**63, 2**64 + 1, 1e308])
+async def test_any_after_seq_is_answered_without_a_traceback(
+    server: RawServer, tmp_path: Path, after_seq: float
+) -> None:
+    await server.initialize()
+    sid = (await server.request(1, "session/create", {"cwd": str(tmp_path)}))["result"]["sessionId"]
+    answer = await server.request(2, "session/resume", {"sessionId": sid, "afterSeq": after_seq})
+    assert answer["result"]["sessionId"] == sid
+    await still_serving(server)
+    await server.close_stdin()
+    assert "Traceback" not in await server.stderr()
+
+
+async def test_params_nested_a_thousand_deep_are_invalid_params(server: RawServer) -> None:
+    await server.initialize()
+    deep = b'{"x":' * 1000 + b"1" + b"}" * 1000
+    await server.send(
+        b'{"jsonrpc":"2.0","id":5,"method":"session/get","params":{"sessionId":"a","x":'
+        + deep
+        + b"}}"
+    )
+    answer = await server.read()
+    assert answer["id"] == 5
+    assert error_of(answer) == (-32602, "invalid_params")
+    await still_serving(server)
+    await server.close_stdin()
+    assert "Traceback" not in await server.stderr()
+
+
+async def test_a_cwd_in_a_symlink_loop_is_refused_cleanly(
+    server: RawServer, tmp_path: Path
+) -> None:
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    await server.initialize()
+    for cwd in (str(loop), str(loop / "inside")):
+        answer = await server.request(1, "session/create", {"cwd": cwd})
+        assert error_of(answer) == (-32602, "invalid_params")
+    await server.close_stdin()
+    assert "Traceback" not in await server.stderr()
