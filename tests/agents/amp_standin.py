@@ -37,7 +37,9 @@ def main(argv: list[str]) -> int:
             "prompt": prompt,
         }
         log.write(json.dumps(record) + "\n")
-    print("amp: starting (stderr is for diagnostics)", file=sys.stderr, flush=True)
+    key = os.environ["AMP_API_KEY"]
+    print(f"amp: starting with key {key} (stderr is for diagnostics)", file=sys.stderr, flush=True)
+    print("not json: a stray line on stdout", flush=True)
     streams = json.loads((Path(__file__).parent / "amp_streams.json").read_text())
     for step in streams[prompt]:
         if "sleep" in step:

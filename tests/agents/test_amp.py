@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -56,8 +57,9 @@ async def agents(tmp_path: Path, amp: Amp) -> AsyncIterator[Agents]:
 
 
 async def test_a_turn_from_amps_stream_then_the_thread_is_continued(
-    agents: Agents, amp: Amp
+    agents: Agents, amp: Amp, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, "parley.agents")
     session_id = agents.session("amp", mode="accept-edits", model="high")
     events = Events()
     result, _ = await submit(agents.service, session_id, "edit the readme", events=events)
@@ -76,7 +78,10 @@ async def test_a_turn_from_amps_stream_then_the_thread_is_continued(
     thread = agents.store.load_session(session_id).agent_session  # type: ignore[union-attr]
     assert thread is not None
     assert thread.startswith("T-")
-    assert "stderr" not in json.dumps(events.items)
+    assert "stderr" not in json.dumps(events.items)  # its stderr is logged, never shown
+    assert "amp stderr: amp: starting with key **** (stderr" in caplog.text
+    assert "a stray line on stdout" in caplog.text
+    assert SECRET not in caplog.text
 
     (call,) = amp.calls()
     assert call["argv"][:3] == ["-x", "--stream-json-thinking", "--stream-json-input"]
