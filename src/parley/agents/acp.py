@@ -95,7 +95,8 @@ class AcpAgent(AgentBackend):
             result = await rpc.request("session/new", base, START_TIMEOUT_S)
             self.acp_session = str(result["sessionId"])
         elif record.agent_fork:
-            if not (self.capabilities.get("sessionCapabilities") or {}).get("fork"):
+            # An object when offered, even an empty one.
+            if (self.capabilities.get("sessionCapabilities") or {}).get("fork") is None:
                 raise ParleyError(
                     ErrorCode.INVALID_PARAMS,
                     f"the agent {self.spec.name!r} cannot fork its sessions, so this fork of "
