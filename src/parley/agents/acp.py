@@ -57,14 +57,10 @@ class AcpAgent(AgentBackend):
         self.capabilities: dict[str, Any] = {}
 
     async def _ensure(self) -> RpcClient:
-        if self.rpc is not None and self.rpc.exited is None:
-            return self.rpc
-        await self.aclose()
-        try:
-            return await self._start()
-        except BaseException:  # half started: the next turn starts from scratch
-            await self.aclose()
-            raise
+        if not (self.rpc is not None and self.rpc.exited is None):
+            await self.restart(self._start)
+        assert self.rpc is not None
+        return self.rpc
 
     async def _start(self) -> RpcClient:
         self.rpc = rpc = RpcClient(await self.start_process(self.spec.command))

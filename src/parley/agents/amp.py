@@ -58,8 +58,6 @@ ASK_REFUSED = (
 
 
 class Amp(AgentBackend):
-    package = "@sourcegraph/amp"
-
     async def turn(self, turn: AgentTurn, prompt: Message) -> wire.StopReason:
         record = self.session.record
         if record.agent_fork:

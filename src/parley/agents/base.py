@@ -12,8 +12,8 @@ import abc
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 import attrs
 
@@ -41,9 +41,6 @@ class AgentBackend(abc.ABC):
     """One Parley session's external agent. It keeps its process between turns; a process
     that died is started again (resuming the agent's own session) by the next turn."""
 
-    # The npm package that provides the CLI, for error messages and `parley doctor`.
-    package: ClassVar[str] = ""
-
     def __init__(self, spec: AgentSpec, session: Session) -> None:
         self.spec = spec
         self.session = session
@@ -59,6 +56,16 @@ class AgentBackend(abc.ABC):
     async def turn(self, turn: AgentTurn, prompt: Message) -> wire.StopReason:
         """Carry out one turn, reporting through `turn`; raise ParleyError or AgentExited
         to end it with an error. On cancellation, stop the agent's turn and re-raise."""
+
+    async def restart(self, start: Callable[[], Awaitable[Any]]) -> None:
+        """Close what runs and `start` afresh; a half-started agent is closed again, so the
+        next turn starts from scratch too."""
+        await self.aclose()
+        try:
+            await start()
+        except BaseException:
+            await self.aclose()
+            raise
 
     async def start_process(self, argv: Sequence[str]) -> AgentProcess:
         self.process = await AgentProcess.start(

@@ -44,22 +44,16 @@ START_TIMEOUT_S = 60.0
 
 
 class ClaudeCode(AgentBackend):
-    package = "@anthropic-ai/claude-code"
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._model = ""
         self._cost_seen = 0.0  # total_cost_usd counts from the process's start
 
     async def _ensure(self) -> AgentProcess:
-        if self.process is not None and self.process.alive:
-            return self.process
-        await self.aclose()
-        try:
-            return await self._start()
-        except BaseException:  # half started: the next turn starts from scratch
-            await self.aclose()
-            raise
+        if not (self.process is not None and self.process.alive):
+            await self.restart(self._start)
+        assert self.process is not None
+        return self.process
 
     async def _start(self) -> AgentProcess:
         record = self.session.record

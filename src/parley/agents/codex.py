@@ -38,8 +38,6 @@ TOOL_ITEMS: dict[str, wire.ToolKind] = {
 
 
 class Codex(AgentBackend):
-    package = "@openai/codex"
-
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.rpc: RpcClient | None = None
@@ -47,14 +45,10 @@ class Codex(AgentBackend):
         self._model = ""
 
     async def _ensure(self) -> RpcClient:
-        if self.rpc is not None and self.rpc.exited is None:
-            return self.rpc
-        await self.aclose()
-        try:
-            return await self._start()
-        except BaseException:  # half started: the next turn starts from scratch
-            await self.aclose()
-            raise
+        if not (self.rpc is not None and self.rpc.exited is None):
+            await self.restart(self._start)
+        assert self.rpc is not None
+        return self.rpc
 
     async def _start(self) -> RpcClient:
         process = await self.start_process([*self.spec.command, "app-server"])
