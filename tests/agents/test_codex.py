@@ -4,6 +4,8 @@ server, driven through the engine service with approvals answered by a stand-in 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -209,3 +211,26 @@ async def test_through_the_stdio_door_with_the_hosts_approval(
         assert [m.role for m in detail.messages] == ["user", "assistant"]
     finally:
         await client.close()
+
+
+async def test_a_crash_of_the_app_server_ends_the_turn_and_the_next_resumes(
+    agents: Agents, server: FakeServer
+) -> None:
+    server.script(reply(Text("one")), Reply(hang=True), reply(Text("three")))
+    session_id = agents.session("codex")
+    assert (await submit(agents.service, session_id, "first"))[0].reply == "one"
+    turn = asyncio.create_task(submit(agents.service, session_id, "second"))
+    while len(server.requests) < 2:
+        await asyncio.sleep(0.02)
+    process = agents.service._loaded[session_id].agent.process  # type: ignore[union-attr]
+    assert process is not None
+    os.killpg(process.proc.pid, signal.SIGKILL)
+    result, _ = await asyncio.wait_for(turn, 30)
+    assert result.stop_reason == "error"
+    assert result.error is not None
+    assert "exited" in result.error.message
+    assert result.error.recoverable
+    result, _ = await submit(agents.service, session_id, "third")
+    assert result.reply == "three"
+    assert user_texts(server)[0] == "first"
+    assert user_texts(server)[-1] == "third"
