@@ -157,7 +157,7 @@ def test_version_json(isolated_env: dict[str, str], workspace: Path) -> None:
     assert json.loads(done.stdout) == {
         "version": "0.1.0",
         "protocolVersion": 1,
-        "schemaVersion": "1.3.0",
+        "schemaVersion": "1.2.0",
     }
 
 

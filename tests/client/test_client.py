@@ -21,7 +21,7 @@ async def test_initialize_reports_versions_and_negotiated_events(
 ) -> None:
     agent = await spawn(write_script(*REPLY), events=["result/final", "not/a-real-event"])
     assert agent.server is not None
-    assert (agent.server.protocol_version, agent.server.schema_version) == (1, "1.3.0")
+    assert (agent.server.protocol_version, agent.server.schema_version) == (1, "1.2.0")
     assert agent.server.capabilities.events == ["result/final"]
     assert agent.server.capabilities.approvals is None
 

@@ -6,4 +6,4 @@ from typing import Final
 PROTOCOL_VERSION: Final = 1
 SUPPORTED_PROTOCOL_VERSIONS: Final = (1,)
 # Semver of the schema set in schemas/v1/, carried in every schema's $id.
-SCHEMA_VERSION: Final = "1.3.0"
+SCHEMA_VERSION: Final = "1.2.0"
