@@ -12,9 +12,9 @@ ALLOWED: dict[str, set[str]] = {
     "core": set(),
     "protocol": {"core"},
     "store": {"core", "protocol"},
-    "tools": {"core", "protocol"},
+    "tools": {"core", "protocol", "config", "(root)"},
     "providers": {"core", "protocol", "config"},
-    "config": {"core", "providers", "engine", "agents"},  # validation, inside functions
+    "config": {"core", "providers", "engine", "tools", "agents"},  # validation, in functions
     "engine": {"core", "protocol", "config", "store", "providers", "tools", "agents"},
     "agents": {"core", "protocol", "config", "engine", "tools", "(root)"},
     "doors": set(),
@@ -26,6 +26,7 @@ ALLOWED: dict[str, set[str]] = {
 LAZY_ONLY = {
     ("config", "providers"),
     ("config", "engine"),
+    ("config", "tools"),
     ("config", "agents"),
     ("engine", "agents"),
 }

@@ -18,7 +18,7 @@ from parley.config.settings import ENV_VARS
 from parley.core.errors import ParleyError
 
 EXIT_OK, EXIT_USAGE = 0, 2
-_NESTED = ("providers", "prices")
+_NESTED = ("providers", "prices", "mcp_servers")
 
 
 def add_config_parser(subparsers: Any) -> None:

@@ -54,6 +54,8 @@ class Settings:
     providers: dict[str, dict[str, Any]] = attrs.field(factory=dict, repr=False)
     prices: dict[str, dict[str, float]] = attrs.field(factory=dict)
     rules: list[dict[str, Any]] = attrs.field(factory=list)
+    # [mcp_servers.<name>] sections; env and headers may hold tokens, so they stay out of repr().
+    mcp_servers: dict[str, dict[str, Any]] = attrs.field(factory=dict, repr=False)
     # [agents.<name>] sections: external agents' commands and environment (docs/agents.md).
     agents: dict[str, dict[str, Any]] = attrs.field(factory=dict, repr=False)
     # Where each setting's value came from: "default", a file path, "env PARLEY_X", "flag --x".
@@ -230,6 +232,12 @@ def _rules(value: Any, where: str) -> list[dict[str, Any]]:
     return rules
 
 
+def _mcp_servers(value: Any, where: str) -> dict[str, dict[str, Any]]:
+    from parley.tools.mcp.config import check_servers  # reads tables; no MCP SDK import
+
+    return check_servers(value, where)
+
+
 def _agents(value: Any, where: str) -> dict[str, dict[str, Any]]:
     # Imported here: the agents registry imports this module.
     from parley.agents.registry import parse_agents
@@ -237,7 +245,13 @@ def _agents(value: Any, where: str) -> dict[str, dict[str, Any]]:
     return parse_agents(value, where)
 
 
-_SECTIONS = {"providers": _providers, "prices": _prices, "rules": _rules, "agents": _agents}
+_SECTIONS = {
+    "providers": _providers,
+    "prices": _prices,
+    "rules": _rules,
+    "mcp_servers": _mcp_servers,
+    "agents": _agents,
+}
 
 
 def _from_file(name: str, value: Any, where: str) -> Any:

@@ -29,6 +29,7 @@ from parley.engine.profile_files import load_profiles
 from parley.engine.profiles import Profile
 from parley.engine.rules import Rule, parse_rules
 from parley.engine.session import Session
+from parley.engine.session_tools import session_tools
 from parley.engine.turn import run_turn
 from parley.engine.turn_handle import TurnHandle
 from parley.protocol import types as wire
@@ -37,7 +38,7 @@ from parley.providers import registry
 from parley.providers.base import Provider
 from parley.store.base import Store
 from parley.store.records import SessionRecord, TurnStatus
-from parley.tools.registry import ToolRegistry
+from parley.tools.mcp.config import session_tables
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,12 @@ class Service:
     def provider_list(self) -> wire.ProviderListResult:
         return registry.describe(self.settings)
 
+    async def tool_list(self, session_id: str) -> wire.ToolListResult:
+        """The session's tools and where each comes from; its MCP servers start if needed."""
+        from parley.engine.tool_list import tool_list
+
+        return await tool_list(self._session(session_id))
+
     # --- sessions ----------------------------------------------------------------------------
 
     def create_session(self, params: wire.SessionCreateParams) -> wire.SessionInfo:
@@ -140,6 +147,13 @@ class Service:
             from parley.agents import registry as agents
 
             agents.spec(params.agent, self.settings)  # unknown or not installed: fail now
+            if params.mcp_servers:
+                raise ParleyError(
+                    ErrorCode.INVALID_PARAMS,
+                    "mcpServers are not passed on to an external agent; configure them in "
+                    f"the agent {params.agent!r} itself",
+                    data={"pointer": "/mcpServers"},
+                )
             # The agent's own model (Amp: its mode); "default" lets the agent choose.
             provider, model = params.agent, params.model or "default"
         else:
@@ -166,6 +180,7 @@ class Service:
             title=params.title,
             tags=list(params.tags),
             additional_directories=extra,
+            mcp_servers=session_tables(params.mcp_servers),
             agent=params.agent,
         )
         session = self._open(record, [], profile)
@@ -256,7 +271,7 @@ class Service:
             history,
             profile,
             make_provider,
-            ToolRegistry.builtin(profile.allowed_tools, profile.disallowed_tools),
+            session_tools(record, profile, self.settings),
             self.store,
             self.hub,
             self.settings.tool_timeout,

@@ -64,6 +64,7 @@ class Session:
         self._provider = provider
 
     async def aclose(self) -> None:
+        await self.tools.aclose()  # lets go of its MCP servers; the last user stops each
         if self._provider is not None:
             await self._provider.aclose()
         if self.agent is not None:

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from parley.core.errors import ErrorCode
-from parley.core.messages import ToolResultBlock, ToolUseBlock
+from parley.core.messages import ImageBlock, ToolResultBlock, ToolUseBlock
 from parley.engine.history import INTERRUPTED
 from parley.engine.permissions import ToolCall, Verdict
 from parley.engine.session import Session
@@ -28,8 +28,10 @@ async def run_tool_call(
     authorize: Authorizer,
     *,
     refuse: str | None = None,
-) -> ToolResultBlock:
-    """Never raises for tool trouble: every failure becomes a result the model can read.
+) -> list[ToolResultBlock | ImageBlock]:
+    """The call's result, then any images it returned.
+
+    Never raises for tool trouble: every failure becomes a result the model can read.
 
     Every call the host saw start (`tool/started`) is also seen to end (`tool/completed`),
     even when the turn is cancelled while it runs or waits for approval. With `refuse`, the
@@ -41,7 +43,14 @@ async def run_tool_call(
         failure = ToolOutput(refuse, is_error=True)
     session.publish(
         turn_id,
-        wire.ToolStarted(use.id, use.name, use.input, tool.kind if tool else None, display),
+        wire.ToolStarted(
+            use.id,
+            use.name,
+            use.input,
+            tool.kind if tool else None,
+            display,
+            tool.server if tool else None,
+        ),
     )
     started = time.monotonic()
     output = ToolOutput(INTERRUPTED, is_error=True)  # what the host sees if the turn is cancelled
@@ -58,7 +67,7 @@ async def run_tool_call(
                 use.id, use.name, output.text, output.is_error, duration_ms, output.display
             ),
         )
-    return ToolResultBlock(use.id, output.text, output.is_error)
+    return [ToolResultBlock(use.id, output.text, output.is_error), *output.images]
 
 
 async def _prepare(

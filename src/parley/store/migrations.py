@@ -76,7 +76,11 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (session_id, seq)
     ) WITHOUT ROWID;
     """,
-    # 2: sessions run by an external agent, and that agent's own session id.
+    # 2: the MCP servers a host gave a session (session/create mcpServers), as JSON.
+    """
+    ALTER TABLE sessions ADD COLUMN mcp_servers TEXT NOT NULL DEFAULT '[]';
+    """,
+    # 3: sessions run by an external agent, and that agent's own session id.
     """
     ALTER TABLE sessions ADD COLUMN agent TEXT;
     ALTER TABLE sessions ADD COLUMN agent_session TEXT;

@@ -57,7 +57,7 @@ _SESSION_COLUMNS = """
     s.session_id, s.cwd, s.profile, s.provider, s.model, s.permission_mode, s.created_at,
     s.updated_at, s.title, s.tags, s.additional_directories, s.input_tokens, s.output_tokens,
     s.cache_read_tokens, s.cache_write_tokens, s.cost_usd, s.forked_from, s.remembered,
-    s.agent, s.agent_session, s.agent_fork,
+    s.mcp_servers, s.agent, s.agent_session, s.agent_fork,
     (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.session_id = s.session_id),
     (SELECT COALESCE(MAX(number), 0) FROM turns t WHERE t.session_id = s.session_id)
 """
@@ -227,6 +227,7 @@ class SqliteStore(Store):
             additional_directories=source.additional_directories,
             forked_from=source_id,
             remembered=source.remembered,
+            mcp_servers=source.mcp_servers,
             agent=source.agent,
             agent_session=source.agent_session,
             agent_fork=source.agent_fork or source.agent_session is not None,
@@ -476,11 +477,12 @@ def _session(row: tuple[Any, ...]) -> SessionRecord:
         totals=Usage(row[11], row[12], row[13], row[14], row[15]),
         forked_from=row[16],
         remembered=_decode(row[17]),
-        agent=row[18],
-        agent_session=row[19],
-        agent_fork=bool(row[20]),
-        last_seq=row[21],
-        turn_count=row[22],
+        mcp_servers=_decode(row[18]),
+        agent=row[19],
+        agent_session=row[20],
+        agent_fork=bool(row[21]),
+        last_seq=row[22],
+        turn_count=row[23],
     )
 
 
@@ -502,6 +504,7 @@ _MUTABLE_COLUMNS = (
     "cost_usd",
     "forked_from",
     "remembered",
+    "mcp_servers",
     "agent",
     "agent_session",
     "agent_fork",
@@ -527,6 +530,7 @@ def _mutable_values(record: SessionRecord) -> tuple[object, ...]:
         t.cost_usd,
         record.forked_from,
         _encode(record.remembered),
+        _encode(record.mcp_servers),
         record.agent,
         record.agent_session,
         int(record.agent_fork),

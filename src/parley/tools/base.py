@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import abc
 from pathlib import Path
-from typing import Any, ClassVar, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import attrs
 
+from parley.core.messages import ImageBlock
 from parley.core.tools import ToolSpec
 
 # What a tool does decides how the permission layer treats it: reads are allowed in `ask`,
@@ -34,22 +35,27 @@ class ToolContext:
 
 @attrs.frozen
 class ToolOutput:
-    """What goes back to the model (`text`) and what a host needs to render the call (`display`)."""
+    """What goes back to the model (`text`, and `images` beside the tool result) and what a
+    host needs to render the call (`display`)."""
 
     text: str
     is_error: bool = False
     display: dict[str, Any] | None = None
+    images: tuple[ImageBlock, ...] = ()
 
 
 class Tool(abc.ABC):
-    name: ClassVar[str]
-    kind: ClassVar[ToolKind]
-    description: ClassVar[str]
-    input_schema: ClassVar[dict[str, Any]]
+    """Built-in tools set these on the class; tools found at run time (MCP) on the instance."""
 
-    @classmethod
-    def spec(cls) -> ToolSpec:
-        return ToolSpec(cls.name, cls.description, cls.input_schema)
+    name: str
+    kind: ToolKind
+    description: str
+    input_schema: dict[str, Any]
+    # The MCP server a tool comes from; None for built-in tools.
+    server: str | None = None
+
+    def spec(self) -> ToolSpec:
+        return ToolSpec(self.name, self.description, self.input_schema)
 
     def preview(self, input: dict[str, Any], ctx: ToolContext) -> dict[str, Any] | None:
         """Render hints for tool/started and approval requests (path, diff, command).
