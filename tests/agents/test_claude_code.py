@@ -218,6 +218,10 @@ async def test_an_unknown_or_missing_agent_is_refused_before_anything_is_stored(
         agents.session("no-such-agent")
     assert unknown.value.code == ErrorCode.INVALID_PARAMS
     assert "claude-code" in unknown.value.message
+    with pytest.raises(ParleyError) as with_mcp:
+        agents.session("claude-code", mcp_servers=[wire.McpServerStdio("docs", "docs-mcp")])
+    assert with_mcp.value.code == ErrorCode.INVALID_PARAMS
+    assert with_mcp.value.data["pointer"] == "/mcpServers"
     agents.settings.env = {**agents.settings.env, "PATH": "/nonexistent"}
     with pytest.raises(ParleyError) as missing:
         agents.session("claude-code")
