@@ -20,6 +20,7 @@ from parley.config import Settings
 from parley.config import paths as config_paths
 from parley.core.errors import ParleyError
 from parley.core.messages import user_text
+from parley.core.redact import redact
 from parley.providers import registry
 from parley.providers.base import Completion, ModelRequest, ProviderConfig
 
@@ -50,7 +51,7 @@ class Report:
             out += ["", "What to fix:", *(f"  - {fix}" for fix in self.fixes)]
         else:
             out += ["", "Everything looks ready."]
-        return "\n".join(out) + "\n"
+        return redact("\n".join(out) + "\n")  # never a key, never a password in a URL
 
 
 def doctor(settings: Settings, online: bool, config_path: Path | None = None) -> tuple[int, str]:

@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from parley.config import paths
-from parley.config.secrets import is_secret
+from parley.config.secrets import is_secret, remember_settings
 from parley.core.errors import ErrorCode, ParleyError
 
 PERMISSION_MODES = ("ask", "accept-edits", "allow", "deny")
@@ -61,6 +61,8 @@ class Settings:
     # Where each setting's value came from: "default", a file path, "env PARLEY_X", "flag --x".
     sources: dict[str, str] = attrs.field(factory=dict, eq=False)
     env: Mapping[str, str] = attrs.field(factory=lambda: dict(os.environ), eq=False, repr=False)
+    # The config file these settings were read from (whether or not it exists).
+    config_path: Path | None = attrs.field(default=None, eq=False)
 
     def data_path(self) -> Path:
         if self.data_dir:
@@ -69,7 +71,8 @@ class Settings:
 
 
 attrs.resolve_types(Settings)
-_FIELDS = {f.name: f for f in attrs.fields(Settings) if f.name not in ("sources", "env")}
+NOT_SETTINGS = ("sources", "env", "config_path")
+_FIELDS = {f.name: f for f in attrs.fields(Settings) if f.name not in NOT_SETTINGS}
 
 # PARLEY_* variables and the setting each one sets.
 ENV_VARS: dict[str, str] = {
@@ -285,6 +288,7 @@ def load_settings(
     settings = Settings(env=env)
     settings.sources = {name: "default" for name in _FIELDS}
     path = config_path or paths.config_file(env)
+    settings.config_path = path
     for key, value in read_config_file(path).items():
         name = key.replace("-", "_")
         if name not in _FIELDS:
@@ -308,6 +312,7 @@ def load_settings(
         setattr(settings, name, check_type(value, want, name, flag))
         settings.sources[name] = f"flag {flag}"
     _check_values(settings)
+    remember_settings(env, settings.providers)
     return settings
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from parley.config import Settings
+from parley.config import Settings, paths
 from parley.core.errors import ErrorCode, ParleyError
 from parley.core.ids import new_id
 from parley.core.messages import ImageBlock, Message, TextBlock, message_to_dict
@@ -96,6 +96,13 @@ class Service:
         self.approvals = Approvals()
         self.rules: list[Rule] = parse_rules(
             settings.rules, settings.sources.get("rules", "config")
+        )
+        # Parley's own files, which no tool may read or change: its configuration (keys,
+        # rules, profiles) and its session store (every session's conversation).
+        self.protected = tuple(
+            p.expanduser().resolve()
+            for p in (settings.config_path, paths.config_dir(settings.env), settings.data_path())
+            if p is not None
         )
         self._loaded: OrderedDict[str, Session] = OrderedDict()
         self._turns: dict[str, TurnHandle] = {}  # by session id: its running turn
@@ -275,6 +282,7 @@ class Service:
             self.store,
             self.hub,
             self.settings.tool_timeout,
+            self.protected,
         )
 
     def _session(self, session_id: str) -> Session:

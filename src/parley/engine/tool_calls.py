@@ -10,11 +10,12 @@ from typing import Any
 
 from parley.core.errors import ErrorCode
 from parley.core.messages import ImageBlock, ToolResultBlock, ToolUseBlock
+from parley.core.redact import redact
 from parley.engine.history import INTERRUPTED
 from parley.engine.permissions import ToolCall, Verdict
 from parley.engine.session import Session
 from parley.protocol import types as wire
-from parley.tools.base import Tool, ToolError, ToolOutput
+from parley.tools.base import Tool, ToolError, ToolOutput, in_thread
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,7 @@ async def run_tool_call(
     """
     tool = session.tools.get(use.name)
     display, failure = await _prepare(session, tool, use)
+    display = _redacted(display)
     if refuse is not None:
         failure = ToolOutput(refuse, is_error=True)
     session.publish(
@@ -60,6 +62,10 @@ async def run_tool_call(
         elif tool is not None:
             output = await _execute(session, turn_id, tool, use, authorize, display)
     finally:
+        # A credential a tool met (`cat ~/.netrc`, a URL in a log) goes no further.
+        output = ToolOutput(
+            redact(output.text), output.is_error, _redacted(output.display), output.images
+        )
         duration_ms = int((time.monotonic() - started) * 1000)
         session.publish(
             turn_id,
@@ -81,11 +87,17 @@ async def _prepare(
         )
     if problem := session.tools.validate_input(tool, use.input):
         return None, ToolOutput(f"invalid input for {use.name}: {problem}", is_error=True)
+    ctx = session.tool_context
     try:
-        # Previews read files (to diff them): off the event loop.
-        return await asyncio.to_thread(tool.preview, use.input, session.tool_context), None
+        # Previews read files (to diff them): off the event loop, and bounded in time.
+        preview = in_thread(lambda _stop: tool.preview(use.input, ctx))
+        return await asyncio.wait_for(preview, ctx.timeout_s), None
     except ToolError as exc:
         return None, ToolOutput(str(exc), is_error=True)
+    except TimeoutError:
+        return None, ToolOutput(
+            f"{use.name} could not prepare the call within {ctx.timeout_s:g}s", is_error=True
+        )
     except Exception as exc:
         return None, _crashed(use.name, exc)
 
@@ -117,6 +129,17 @@ async def _execute(
         return ToolOutput(f"{use.name} timed out after {limit:g}s and was stopped", is_error=True)
     except Exception as exc:  # a bug in a tool must not end the turn
         return _crashed(use.name, exc)
+
+
+def _redacted(value: Any) -> Any:
+    """`value` (a display dict) with every string in it redacted."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    return value
 
 
 def _crashed(name: str, exc: Exception) -> ToolOutput:

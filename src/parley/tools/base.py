@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import abc
+import asyncio
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias, TypeVar
 
 import attrs
 
@@ -14,6 +18,11 @@ from parley.core.tools import ToolSpec
 # What a tool does decides how the permission layer treats it: reads are allowed in `ask`,
 # edits are allowed in `accept-edits`, commands only in `allow` (or by rule / the host's answer).
 ToolKind: TypeAlias = Literal["read", "edit", "execute"]
+T = TypeVar("T")
+# Tools' file work runs here, not on the event loop and not in asyncio's default pool (which
+# resolves host names for the providers): a file system that hangs cannot stall either.
+_POOL_SIZE = 16
+_pool: ThreadPoolExecutor | None = None
 
 
 class ToolError(Exception):
@@ -22,11 +31,13 @@ class ToolError(Exception):
 
 @attrs.frozen
 class ToolContext:
-    """Where a tool may act. Paths must resolve inside one of `roots` (the first is the cwd)."""
+    """Where a tool may act. Paths must resolve inside one of `roots` (the first is the cwd),
+    and never into `protected`: Parley's own configuration and session store."""
 
     roots: tuple[Path, ...]
     timeout_s: float = 120.0
     max_output_chars: int = 30_000
+    protected: tuple[Path, ...] = ()
 
     @property
     def cwd(self) -> Path:
@@ -73,3 +84,16 @@ class Tool(abc.ABC):
     @abc.abstractmethod
     async def run(self, input: dict[str, Any], ctx: ToolContext) -> ToolOutput:
         """Do the work. Raise ToolError for failures the model should see."""
+
+
+async def in_thread(work: Callable[[threading.Event], T]) -> T:
+    """`work(stop)` in a tool thread. When the call is cancelled (the tool timed out, the turn
+    was cancelled), `stop` is set: work that loops over files or lines checks it and ends."""
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(_POOL_SIZE, thread_name_prefix="parley-tool")
+    stop = threading.Event()
+    try:
+        return await asyncio.get_running_loop().run_in_executor(_pool, work, stop)
+    finally:
+        stop.set()
