@@ -22,7 +22,7 @@ from parley.agents.rpc import RemoteError, RpcClient
 from parley.core.errors import ErrorCode, ParleyError
 from parley.core.messages import ImageBlock, Message, TextBlock
 from parley.protocol import types as wire
-from parley.tools.base import ToolContext, ToolError
+from parley.tools.base import ToolError
 from parley.tools.file_io import write_atomic
 from parley.tools.paths import resolve_inside
 
@@ -234,15 +234,14 @@ class AcpAgent(AgentBackend):
         )
         rpc.answer(msg_id, {"outcome": outcome})
 
-    def _context(self) -> ToolContext:
-        return self.session.tool_context
-
     async def _write_file(self, params: dict[str, Any]) -> None:
-        path: Path = resolve_inside(self._context(), str(params.get("path")))
+        """Written the way Parley's write_file tool writes: confined, atomic, off the loop."""
+        ctx = self.session.tool_context
+        path: Path = resolve_inside(ctx, str(params.get("path")))
         content = params.get("content")
         if not isinstance(content, str):
             raise ToolError("content must be a string")
-        await asyncio.to_thread(write_atomic, path, content.encode(), str(path))
+        await asyncio.to_thread(write_atomic, ctx, path, content.encode(), str(path))
 
     async def _cancel(
         self,

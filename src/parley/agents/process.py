@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from parley.config.secrets import is_secret
+from parley.core import redact
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +31,9 @@ class AgentExited(Exception):
 
 
 class AgentProcess:
-    def __init__(
-        self, name: str, proc: asyncio.subprocess.Process, secrets: Sequence[str] = ()
-    ) -> None:
+    def __init__(self, name: str, proc: asyncio.subprocess.Process) -> None:
         self.name = name
         self.proc = proc
-        # The credentials the agent was given: a CLI that prints one does not get it logged.
-        self._secrets = sorted(secrets, key=len, reverse=True)
         self._stderr = asyncio.create_task(self._log_stderr())
 
     @classmethod
@@ -57,13 +54,11 @@ class AgentProcess:
         except OSError as exc:
             raise AgentExited(f"could not start {argv[0]}: {exc.strerror or exc}") from None
         log.info("started %s (pid %d): %s", name, proc.pid, argv[0])
-        secrets = [v for k, v in env.items() if is_secret(k) and len(v) >= 8]
-        return cls(name, proc, secrets)
-
-    def _redact(self, text: str) -> str:
-        for secret in self._secrets:
-            text = text.replace(secret, "****")
-        return text
+        # The credentials the agent was given: a CLI that prints one does not get it logged.
+        for var, value in env.items():
+            if is_secret(var):
+                redact.remember(value)
+        return cls(name, proc)
 
     @property
     def alive(self) -> bool:
@@ -76,7 +71,7 @@ class AgentProcess:
             async for raw in self.proc.stderr:
                 line = raw.decode(errors="replace").rstrip()
                 if line:
-                    log.info("%s stderr: %s", self.name, self._redact(line)[:2000])
+                    log.info("%s stderr: %s", self.name, redact.redact(line)[:2000])
 
     def send(self, message: Mapping[str, Any]) -> None:
         assert self.proc.stdin is not None
@@ -98,7 +93,7 @@ class AgentProcess:
             try:
                 message = json.loads(raw)
             except ValueError:
-                text = self._redact(raw.decode(errors="replace"))
+                text = redact.redact(raw.decode(errors="replace"))
                 log.info("%s stdout (not JSON): %s", self.name, text[:500])
                 continue
             if isinstance(message, dict):
