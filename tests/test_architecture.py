@@ -18,8 +18,18 @@ ALLOWED: dict[str, set[str]] = {
     "engine": {"core", "protocol", "config", "store", "providers", "tools", "agents"},
     "agents": {"core", "protocol", "config", "engine", "tools", "(root)"},
     "doors": set(),
-    "doors.jsonrpc": {"core", "protocol"},
+    "doors.jsonrpc": {"core", "protocol", "config", "store", "engine"},
     "doors.stdio": {"core", "protocol", "config", "store", "engine", "doors.jsonrpc", "(root)"},
+    "doors.acp": {
+        "core",
+        "protocol",
+        "config",
+        "store",
+        "engine",
+        "tools",
+        "doors.jsonrpc",
+        "(root)",
+    },
     "client": {"core", "protocol", "doors.jsonrpc", "(root)"},
 }
 # Imported inside a function, never at module level: what the layer table marks as validation.

@@ -113,8 +113,8 @@ class AgentTurn:
         if not text:
             return
         self.end_thinking()
-        if self._gap and self.reply:
-            text = "\n\n" + text
+        if self._gap and self.reply and not (self.reply[-1].endswith("\n") or text[0] == "\n"):
+            text = "\n\n" + text  # unless the agent separates its paragraphs itself
         self._gap = False
         self.reply.append(text)
         self.emit(wire.ResultDelta(text))
