@@ -50,6 +50,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "-q", "--quiet", action="store_true", help="print the reply alone, not the work"
     )
+    run.add_argument(
+        "--agent",
+        metavar="NAME",
+        help="run the turn in an external agent: claude-code, codex, gemini, amp "
+        "(docs/agents.md); --model is then the agent's model",
+    )
     _add_session_flags(run)
     run.set_defaults(func=_run)
 

@@ -147,7 +147,8 @@ async def _turn(
             for note in notes:
                 display.note(note)
         else:
-            session_id = bridge.create(cwd, prompt[:80]).session_id
+            agent = {"agent": args.agent, "model": args.model} if args.agent else {}
+            session_id = bridge.create(cwd, prompt[:80], **agent).session_id
 
         def stop() -> None:  # nobody reads any more: stop, as a killed pipeline would
             bridge.cancel(session_id)
