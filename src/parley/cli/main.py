@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from parley.cli.common import add_settings_flags
 from parley.cli.config_cmd import add_config_parser
+from parley.cli.daemon import add_daemon_parser
 from parley.cli.sessions_cmd import add_sessions_parser
 
 
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings_flags(serve)
     serve.set_defaults(func=_serve)
 
+    add_daemon_parser(sub)
     add_config_parser(sub)
     add_sessions_parser(sub)
 

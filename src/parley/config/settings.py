@@ -54,6 +54,8 @@ class Settings:
     providers: dict[str, dict[str, Any]] = attrs.field(factory=dict, repr=False)
     prices: dict[str, dict[str, float]] = attrs.field(factory=dict)
     rules: list[dict[str, Any]] = attrs.field(factory=list)
+    # The [daemon] table (`parley daemon`); it may hold the API key, so it stays out of repr().
+    daemon: dict[str, Any] = attrs.field(factory=dict, repr=False)
     # Where each setting's value came from: "default", a file path, "env PARLEY_X", "flag --x".
     sources: dict[str, str] = attrs.field(factory=dict, eq=False)
     env: Mapping[str, str] = attrs.field(factory=lambda: dict(os.environ), eq=False, repr=False)
@@ -106,6 +108,19 @@ PROVIDER_KEYS: dict[str, type] = {
     "thinking": str,
     "thinking_budget": int,
     "thinking_display": str,
+}
+# What the [daemon] table may hold (`parley daemon`; docs/http.md).
+DAEMON_KEYS: dict[str, type] = {
+    "host": str,
+    "port": int,
+    "log_level": str,
+    "default_working_dir": str,
+    "tls_certfile": str,
+    "tls_keyfile": str,
+    "api_key": str,
+    "api_key_file": str,
+    "allowed_origins": list,
+    "max_body_bytes": int,
 }
 # [prices."<model>"]: US dollars per million tokens.
 PRICE_KEYS = ("input", "output", "cache_read", "cache_write")
@@ -228,7 +243,16 @@ def _rules(value: Any, where: str) -> list[dict[str, Any]]:
     return rules
 
 
-_SECTIONS = {"providers": _providers, "prices": _prices, "rules": _rules}
+def _daemon(value: Any, where: str) -> dict[str, Any]:
+    checked: dict[str, Any] = {}
+    for key, item in _table(value, "daemon", where).items():
+        if key not in DAEMON_KEYS:
+            raise _unknown(where, f"daemon.{key}", (f"daemon.{k}" for k in DAEMON_KEYS), "key")
+        checked[key] = check_type(item, DAEMON_KEYS[key], f"daemon.{key}", where)
+    return checked
+
+
+_SECTIONS = {"providers": _providers, "prices": _prices, "rules": _rules, "daemon": _daemon}
 
 
 def _from_file(name: str, value: Any, where: str) -> Any:

@@ -196,6 +196,12 @@ class Service:
             [session_info(self._running_turn_id(r.session_id), r) for r in records], cursor
         )
 
+    def session_count(self) -> int:
+        return self.store.count_sessions()
+
+    def running_turn_count(self) -> int:
+        return len(self._turns)
+
     def fork_session(
         self, session_id: str, at_turn: int | None, new_session_id: str | None
     ) -> wire.SessionInfo:
