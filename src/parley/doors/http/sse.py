@@ -4,7 +4,8 @@ Every stored event goes out as `event: <method>` with the Parley notification pa
 and carries `id: <seq>` so a client that reconnects with `Last-Event-ID` gets exactly what it
 missed. The seed API's events ride along: `message` (a turn's final text), `metadata`
 (usage) and `done` (the turn ended). Frames derived from one stored event carry its id on
-the last of them only, so a reconnect never loses or repeats part of the group.
+the last of them only, so a reconnect never loses or repeats part of the group. A session
+stream starts with `open` (its id: the seq it starts after).
 
 A stream that falls behind (its client reads slower than events come) ends with `reconnect`
 naming the seq to resume after; a stream ended by the daemon's shutdown ends with `shutdown`.
@@ -114,10 +115,13 @@ class Streams:
     async def session_stream(
         self, subscription: Subscription, session_id: str
     ) -> AsyncIterator[bytes]:
-        """Every event of the session the subscription follows, until the client goes."""
+        """Every event of the session the subscription follows, until the client goes. It
+        starts with `open`, whose id is the seq it starts after: a client that reconnects with
+        it misses nothing even if no event came in between."""
         self.opened(subscription)
         try:
-            yield OPEN
+            start = subscription.cursor(session_id) or 0
+            yield frame("open", {"session_id": session_id, "after": start}, start)
             while True:
                 try:
                     async with asyncio.timeout(KEEPALIVE_S):
