@@ -29,7 +29,9 @@ async def start(
         env: dict[str, str] | None = None,
     ) -> RunningDaemon:
         script = write_script(*(responses or (HELLO,)))
-        daemon = await start_daemon({**scripted_env(isolated_env, script), **(env or {})}, tmp_path, args)
+        daemon = await start_daemon(
+            {**scripted_env(isolated_env, script), **(env or {})}, tmp_path, args
+        )
         running.append(daemon)
         return daemon
 

@@ -42,7 +42,12 @@ async def test_session_created_listed_got_and_deleted(
     async with daemon.client() as http:
         answer = await http.post(
             "/sessions",
-            json={"name": "demo", "tags": ["a", "b"], "cwd": str(workspace), "permission_mode": "deny"},
+            json={
+                "name": "demo",
+                "tags": ["a", "b"],
+                "cwd": str(workspace),
+                "permission_mode": "deny",
+            },
         )
         assert answer.status_code == 201
         made = answer.json()
@@ -128,9 +133,7 @@ async def test_session_errors_have_their_codes(daemon: RunningDaemon, workspace:
         assert error_of(wrong_method)["code"] == "METHOD_NOT_ALLOWED"
 
 
-async def test_busy_session_is_409_and_cancel_stops_the_turn(
-    start: Any, workspace: Path
-) -> None:
+async def test_busy_session_is_409_and_cancel_stops_the_turn(start: Any, workspace: Path) -> None:
     daemon = await start([{"type": "text", "text": "slow", "delayMs": 20_000}])
     async with daemon.client() as http:
         session_id = await create(http, workspace)
@@ -157,7 +160,9 @@ async def test_busy_session_is_409_and_cancel_stops_the_turn(
 
 
 async def test_failed_turn_is_execution_failed(start: Any, workspace: Path) -> None:
-    daemon = await start([{"type": "error", "message": "the model fell over", "recoverable": False}])
+    daemon = await start(
+        [{"type": "error", "message": "the model fell over", "recoverable": False}]
+    )
     async with daemon.client() as http:
         session_id = await create(http, workspace)
         answer = await http.post(f"/sessions/{session_id}/execute", json={"prompt": "x"})

@@ -36,6 +36,13 @@ _MAPPED: dict[ErrorCode, tuple[int, str]] = {
     ErrorCode.SHUTTING_DOWN: (503, "SHUTTING_DOWN"),
     ErrorCode.INTERNAL: (500, "INTERNAL_ERROR"),
 }
+# Starlette's and FastAPI's own refusals (an unknown path, a body that is not JSON).
+_HTTP_CODES = {
+    400: "INVALID_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+}
 # What a failed turn is answered with, unless mapped above.
 _EXECUTION_FAILED = (500, "EXECUTION_FAILED")
 
@@ -52,12 +59,12 @@ DESCRIPTIONS: dict[int, str] = {
 }
 
 
-class PayloadTooLarge(Exception):
-    """A body sent in chunks grew past the limit while it was being read."""
+class PayloadTooLarge(HTTPException):
+    """A body sent in chunks grew past the limit while it was being read. An HTTPException,
+    so FastAPI's body reading lets it through instead of calling it a parse error."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"the request body is over the limit of {limit} bytes")
-        self.limit = limit
+        super().__init__(413, f"the request body is over the limit of {limit} bytes")
 
 
 class ErrorBody(BaseModel):
@@ -117,12 +124,8 @@ def install(app: FastAPI) -> None:
 
     async def http_error(_: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
-        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
+        code = _HTTP_CODES.get(exc.status_code, "HTTP_ERROR")
         return error_response(exc.status_code, code, str(exc.detail))
-
-    async def too_large(_: Request, exc: Exception) -> Response:
-        assert isinstance(exc, PayloadTooLarge)
-        return error_response(413, "PAYLOAD_TOO_LARGE", str(exc), {"limit": exc.limit})
 
     async def crashed(_: Request, exc: Exception) -> Response:
         log.error("request failed", exc_info=exc)
@@ -131,5 +134,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(ParleyError, parley_error)
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(HTTPException, http_error)
-    app.add_exception_handler(PayloadTooLarge, too_large)
     app.add_exception_handler(Exception, crashed)
