@@ -35,7 +35,8 @@ async def test_approval_answered_over_http(start: Any, workspace: Path) -> None:
             assert asked is not None
             question = asked.json()
             approval_id = question["approvalId"]
-            assert question["tool"] == "write_file" and "allow_once" in question["options"]
+            assert question["tool"] == "write_file"
+            assert "allow_once" in question["options"]
 
             pending = (await http.get(f"/sessions/{session_id}/approvals")).json()["approvals"]
             assert [p["approval_id"] for p in pending] == [approval_id]
@@ -58,12 +59,14 @@ async def test_approval_answered_over_http(start: Any, workspace: Path) -> None:
             resolved = [e async for e in _until(stream, "approval/resolved")]
             assert resolved[-1].json()["decision"] == "allow_once"
         result = (await turn).json()
-        assert result["content"] == "Written." and result["stop_reason"] == "end_turn"
+        assert result["content"] == "Written."
+        assert result["stop_reason"] == "end_turn"
         assert (workspace / "out.txt").read_text() == "hi\n"
         late = await http.post(
             f"/sessions/{session_id}/approvals/{approval_id}", json={"decision": "reject_once"}
         )
-        assert late.status_code == 404 and error_of(late)["code"] == "NOT_FOUND"
+        assert late.status_code == 404
+        assert error_of(late)["code"] == "NOT_FOUND"
         assert (await http.get(f"/sessions/{session_id}/approvals")).json()["approvals"] == []
 
 

@@ -30,9 +30,11 @@ async def create(http: httpx.AsyncClient, workspace: Path, **fields: Any) -> str
 async def test_health_and_status_answer(daemon: RunningDaemon) -> None:
     async with daemon.client() as http:
         health = (await http.get("/health")).json()
-        assert health["status"] == "ok" and health["uptime_seconds"] >= 0
+        assert health["status"] == "ok"
+        assert health["uptime_seconds"] >= 0
         status = (await http.get("/status")).json()
-        assert status["active_sessions"] == 0 and status["total_sessions"] == 0
+        assert status["active_sessions"] == 0
+        assert status["total_sessions"] == 0
         assert 0 < status["memory_mb"] < 1000
 
 
@@ -52,7 +54,8 @@ async def test_session_created_listed_got_and_deleted(
         assert answer.status_code == 201
         made = answer.json()
         session_id = made["metadata"]["session_id"]
-        assert made["metadata"]["name"] == "demo" and made["metadata"]["turns"] == 0
+        assert made["metadata"]["name"] == "demo"
+        assert made["metadata"]["turns"] == 0
         assert made["context"]["cwd"] == str(workspace)
         assert made["config"] == {
             "profile": "default",
@@ -70,16 +73,19 @@ async def test_session_created_listed_got_and_deleted(
 
         result = (await http.post(f"/sessions/{session_id}/execute", json={"prompt": "hi"})).json()
         assert result["content"] == "Hello from the daemon."
-        assert result["stop_reason"] == "end_turn" and result["error"] is None
+        assert result["stop_reason"] == "end_turn"
+        assert result["error"] is None
         assert result["metadata"]["tokens"] == (
             result["metadata"]["input_tokens"] + result["metadata"]["output_tokens"]
         )
 
         got = (await http.get(f"/sessions/{session_id}")).json()
-        assert got["metadata"]["turns"] == 1 and got["metadata"]["total_tokens"] > 0
+        assert got["metadata"]["turns"] == 1
+        assert got["metadata"]["total_tokens"] > 0
         assert [m["role"] for m in got["messages"]] == ["user", "assistant"]
         page = (await http.get(f"/sessions/{session_id}", params={"limit": 1})).json()
-        assert len(page["messages"]) == 1 and page["next_cursor"] == "1"
+        assert len(page["messages"]) == 1
+        assert page["next_cursor"] == "1"
         rest = (
             await http.get(f"/sessions/{session_id}", params={"cursor": page["next_cursor"]})
         ).json()
@@ -87,7 +93,8 @@ async def test_session_created_listed_got_and_deleted(
 
         assert (await http.delete(f"/sessions/{session_id}")).status_code == 204
         gone = await http.get(f"/sessions/{session_id}")
-        assert gone.status_code == 404 and error_of(gone)["code"] == "SESSION_NOT_FOUND"
+        assert gone.status_code == 404
+        assert error_of(gone)["code"] == "SESSION_NOT_FOUND"
 
 
 async def test_listing_pages_with_a_cursor(daemon: RunningDaemon, workspace: Path) -> None:
@@ -98,7 +105,8 @@ async def test_listing_pages_with_a_cursor(daemon: RunningDaemon, workspace: Pat
             await http.get("/sessions", params={"limit": 2, "cursor": first["next_cursor"]})
         ).json()
         seen = [s["metadata"]["session_id"] for s in first["sessions"] + second["sessions"]]
-        assert sorted(seen) == sorted(made) and second["next_cursor"] is None
+        assert sorted(seen) == sorted(made)
+        assert second["next_cursor"] is None
 
 
 async def test_session_errors_have_their_codes(daemon: RunningDaemon, workspace: Path) -> None:
@@ -116,7 +124,8 @@ async def test_session_errors_have_their_codes(daemon: RunningDaemon, workspace:
         answer = await http.post("/sessions/ses_nope/execute", json={"prompt": "x"})
         assert answer.status_code == 404
         bad_cwd = await http.post("/sessions", json={"cwd": "relative/dir"})
-        assert bad_cwd.status_code == 400 and error_of(bad_cwd)["code"] == "INVALID_REQUEST"
+        assert bad_cwd.status_code == 400
+        assert error_of(bad_cwd)["code"] == "INVALID_REQUEST"
         assert "absolute" in error_of(bad_cwd)["message"]
         no_profile = await http.post("/sessions", json={"cwd": str(workspace), "profile": "nope"})
         assert no_profile.status_code == 404
@@ -127,7 +136,8 @@ async def test_session_errors_have_their_codes(daemon: RunningDaemon, workspace:
         bad_page = await http.get(f"/sessions/{session_id}", params={"cursor": "x"})
         assert bad_page.status_code == 400
         unknown = await http.get("/nowhere")
-        assert unknown.status_code == 404 and error_of(unknown)["code"] == "NOT_FOUND"
+        assert unknown.status_code == 404
+        assert error_of(unknown)["code"] == "NOT_FOUND"
         wrong_method = await http.put("/health")
         assert wrong_method.status_code == 405
         assert error_of(wrong_method)["code"] == "METHOD_NOT_ALLOWED"
@@ -143,7 +153,8 @@ async def test_busy_session_is_409_and_cancel_stops_the_turn(start: Any, workspa
             lines = turn.aiter_lines()
             assert await anext(lines) == ": stream open"
             busy = await http.post(f"/sessions/{session_id}/execute", json={"prompt": "b"})
-            assert busy.status_code == 409 and error_of(busy)["code"] == "SESSION_BUSY"
+            assert busy.status_code == 409
+            assert error_of(busy)["code"] == "SESSION_BUSY"
             running = error_of(busy)["details"]["runningTurnId"]
             undeletable = await http.delete(f"/sessions/{session_id}")
             assert undeletable.status_code == 409
@@ -156,7 +167,8 @@ async def test_busy_session_is_409_and_cancel_stops_the_turn(start: Any, workspa
         again = (await http.post(f"/sessions/{session_id}/cancel")).json()
         assert again == {"cancelled": False, "turn_id": None}
         got = (await http.get(f"/sessions/{session_id}")).json()
-        assert got["metadata"]["running_turn_id"] is None and got["metadata"]["turns"] == 1
+        assert got["metadata"]["running_turn_id"] is None
+        assert got["metadata"]["turns"] == 1
 
 
 async def test_failed_turn_is_execution_failed(start: Any, workspace: Path) -> None:
@@ -168,7 +180,8 @@ async def test_failed_turn_is_execution_failed(start: Any, workspace: Path) -> N
         answer = await http.post(f"/sessions/{session_id}/execute", json={"prompt": "x"})
         assert answer.status_code == 500
         error = error_of(answer)
-        assert error["code"] == "EXECUTION_FAILED" and "fell over" in error["message"]
+        assert error["code"] == "EXECUTION_FAILED"
+        assert "fell over" in error["message"]
         assert error["details"]["code"] == "provider_error"
 
 
@@ -180,7 +193,8 @@ async def test_rate_limited_turn_is_429(start: Any, workspace: Path) -> None:
     async with daemon.client() as http:
         session_id = await create(http, workspace)
         answer = await http.post(f"/sessions/{session_id}/execute", json={"prompt": "x"})
-        assert answer.status_code == 429 and error_of(answer)["code"] == "RATE_LIMITED"
+        assert answer.status_code == 429
+        assert error_of(answer)["code"] == "RATE_LIMITED"
 
 
 async def test_single_shot_execute_keeps_nothing(daemon: RunningDaemon, workspace: Path) -> None:
@@ -192,7 +206,8 @@ async def test_single_shot_execute_keeps_nothing(daemon: RunningDaemon, workspac
             "POST", "/execute/stream", json={"prompt": "hi", "cwd": str(workspace)}
         ) as streamed:
             text = "\n".join([line async for line in streamed.aiter_lines()])
-        assert "event: message" in text and 'data: {"status":"completed"' in text
+        assert "event: message" in text
+        assert 'data: {"status":"completed"' in text
         assert (await http.get("/sessions")).json()["sessions"] == []
         assert (await http.get("/status")).json()["total_sessions"] == 0
 
@@ -201,13 +216,16 @@ async def test_profiles_and_the_current_one(daemon: RunningDaemon, workspace: Pa
     async with daemon.client() as http:
         listed = (await http.get("/profiles")).json()
         names = {p["name"] for p in listed["profiles"]}
-        assert {"default", "code-reviewer"} <= names and listed["current"] == "default"
+        assert {"default", "code-reviewer"} <= names
+        assert listed["current"] == "default"
         assert (await http.get("/profiles/code-reviewer")).json()["name"] == "code-reviewer"
         missing = await http.get("/profiles/nope")
-        assert missing.status_code == 404 and error_of(missing)["code"] == "PROFILE_NOT_FOUND"
+        assert missing.status_code == 404
+        assert error_of(missing)["code"] == "PROFILE_NOT_FOUND"
         assert (await http.get("/profiles/current")).json()["name"] == "default"
         changed = await http.put("/profiles/current", json={"profile_name": "code-reviewer"})
-        assert changed.status_code == 200 and changed.json()["name"] == "code-reviewer"
+        assert changed.status_code == 200
+        assert changed.json()["name"] == "code-reviewer"
         assert (await http.get("/profiles/current")).json()["name"] == "code-reviewer"
         session_id = await create(http, workspace)
         got = (await http.get(f"/sessions/{session_id}")).json()
@@ -223,7 +241,8 @@ async def test_config_masks_secrets_and_updates_the_file(
     config_dir.mkdir(parents=True)
     config = config_dir / "config.toml"
     config.write_text(
-        '# my settings\nmax_turns = 7\n\n[providers.anthropic]\napi_key = "sk-ant-0123456789abcdef"\n'
+        "# my settings\nmax_turns = 7\n\n"
+        '[providers.anthropic]\napi_key = "sk-ant-0123456789abcdef"\n'
     )
     daemon = await start()
     async with daemon.client() as http:
@@ -246,10 +265,12 @@ async def test_config_masks_secrets_and_updates_the_file(
         assert tomllib.loads(written)["daemon"] == {"port": 9000}
         # The provider was given by the environment: written, but the environment still wins.
         overridden = (await http.put("/config", json={"provider": "openai"})).json()
-        assert overridden["overridden"] == ["provider"] and overridden["applied"] == []
+        assert overridden["overridden"] == ["provider"]
+        assert overridden["applied"] == []
 
         bad = await http.put("/config", json={"daemon": {"port": "x"}})
-        assert bad.status_code == 400 and "daemon.port" in error_of(bad)["message"]
+        assert bad.status_code == 400
+        assert "daemon.port" in error_of(bad)["message"]
         unknown = await http.put("/config", json={"nope": 1})
         assert unknown.status_code == 400
         assert tomllib.loads(config.read_text())["daemon"] == {"port": 9000}
@@ -274,7 +295,8 @@ async def test_docs_are_served_offline(daemon: RunningDaemon) -> None:
             assert f"/static-offline-docs/{asset}" in html
             assert "cdn" not in html.lower()
             script = await http.get(f"/static-offline-docs/{asset}")
-            assert script.status_code == 200 and len(script.content) > 100_000
+            assert script.status_code == 200
+            assert len(script.content) > 100_000
         schema = (await http.get("/openapi.json")).json()
         assert schema["openapi"].startswith("3.1")
         assert "/api/v1/sessions/{session_id}/stream" in schema["paths"]

@@ -43,7 +43,8 @@ async def test_stdio_session_seen_and_continued_over_http(
         answer = await http.post(f"/sessions/{info.session_id}/execute", json={"prompt": "more"})
         assert answer.json()["content"] == "first answer"  # this daemon's script starts over
     detail = await agent.get_session(info.session_id)
-    assert detail.turn_count == 2 and len(detail.messages) == 4
+    assert detail.turn_count == 2
+    assert len(detail.messages) == 4
 
 
 async def test_http_session_resumed_over_stdio(
@@ -59,7 +60,8 @@ async def test_http_session_resumed_over_stdio(
     replayed: list[Any] = []
     agent.on_notification(replayed.append)
     resumed = await agent.resume_session(session_id, after_seq=0)
-    assert resumed.title == "from http" and resumed.turn_count == 1
+    assert resumed.title == "from http"
+    assert resumed.turn_count == 1
     assert [n.seq for n in replayed] == list(range(1, last_seq + 1))
     result = await agent.submit_turn(session_id, "again")
     assert result.reply == "first answer"

@@ -99,7 +99,8 @@ async def test_bad_bodies_are_400_and_lose_nothing(daemon: RunningDaemon, worksp
             answer = await http.post(path, json=body)
             assert answer.status_code == 400, (path, body, answer.text)
             error = error_of(answer)
-            assert error["code"] == "INVALID_REQUEST" and error["details"]["errors"]
+            assert error["code"] == "INVALID_REQUEST"
+            assert error["details"]["errors"]
         raw_cases = [
             b'{"prompt": "\xff\xfe broken utf-8"}',
             b'{"prompt": "\\ud800 lone surrogate"}',

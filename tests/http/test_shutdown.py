@@ -54,7 +54,8 @@ async def test_signal_mid_turn_stores_it_and_ends_streams(
     try:
         async with again.client() as http:
             got = (await http.get(f"/sessions/{session_id}")).json()
-            assert got["metadata"]["turns"] == 1 and got["metadata"]["running_turn_id"] is None
+            assert got["metadata"]["turns"] == 1
+            assert got["metadata"]["running_turn_id"] is None
             texts = [b.get("text") for m in got["messages"] for b in m["content"]]
             assert "begun " in texts
     finally:

@@ -31,7 +31,8 @@ async def test_stream_dropped_mid_turn_resumes_with_last_event_id(
         async with http.stream("GET", f"/sessions/{session_id}/stream") as live:
             stream = events(live)
             opened = await anext(stream)
-            assert opened.event == "open" and opened.id == "0"
+            assert opened.event == "open"
+            assert opened.id == "0"
             turn = asyncio.create_task(
                 http.post(f"/sessions/{session_id}/execute", json={"prompt": "go"})
             )
@@ -73,14 +74,16 @@ async def test_seed_events_share_the_id_of_their_stored_event(
             await read_until_done(replay, received)
         # result/final, then done carrying its id: resuming after that id repeats neither.
         final = next(i for i, e in enumerate(received) if e.event == "result/final")
-        assert received[final].id is None and received[final + 1].event == "done"
+        assert received[final].id is None
+        assert received[final + 1].event == "done"
         assert received[final + 1].id == str(received[final].json()["seq"])
         last = received[final + 1].id
         async with http.stream(
             "GET", f"/sessions/{session_id}/stream", headers={"Last-Event-ID": last}
         ) as resumed:
             opened = await anext(events(resumed))
-        assert opened.event == "open" and opened.json()["after"] == int(last)
+        assert opened.event == "open"
+        assert opened.json()["after"] == int(last)
 
 
 async def test_bad_last_event_id_is_400(daemon: RunningDaemon, workspace: Path) -> None:
