@@ -122,8 +122,10 @@ class ParleyHttpClient:
         self, session_id: str, *, after: int | None = None, answer_approvals: bool = True
     ) -> AsyncIterator[SseEvent]:
         """Every event of the session (after `after` first, when given), for as long as the
-        caller reads. A dropped connection, or a `reconnect` event from a daemon this client
-        fell behind, is resumed with Last-Event-ID: nothing is lost or repeated."""
+        caller reads. A dropped connection, a daemon restarting (`shutdown`, passed on), or a
+        `reconnect` event from a daemon this client fell behind, is resumed with
+        Last-Event-ID: nothing is lost or repeated. After `reconnects` failed attempts in a
+        row, ParleyClientError."""
         last = after
         failures = 0
         while True:
@@ -141,8 +143,9 @@ class ParleyHttpClient:
                     if event.id is not None:
                         last = int(event.id)
                     yield event
-                    if event.event == "shutdown":
-                        return
+                    if event.event == "shutdown":  # it may come back: try again, a while
+                        problem = ParleyClientError("the daemon stopped")
+                        break
                 else:
                     problem = ParleyClientError("the stream ended without a final event")
             except (httpx.TransportError, ParleyClientError) as exc:

@@ -63,6 +63,19 @@ class CurrentProfile(_Body):
     profile_name: Name
 
 
+class DaemonUpdate(_Body):
+    """[daemon] keys (the API key only as a file: it is never sent or shown)."""
+
+    host: Name | None = None
+    port: int | None = Field(None, ge=0, le=65535)
+    default_working_dir: Text | None = Field(None, max_length=4096)
+    tls_certfile: Text | None = Field(None, max_length=4096)
+    tls_keyfile: Text | None = Field(None, max_length=4096)
+    api_key_file: Text | None = Field(None, max_length=4096)
+    allowed_origins: list[Name] | None = Field(None, max_length=64)
+    max_body_bytes: int | None = Field(None, gt=0)
+
+
 class ConfigUpdate(_Body):
     """Settings to change; each is validated, applied and written to the config file."""
 
@@ -73,7 +86,7 @@ class ConfigUpdate(_Body):
     approval_timeout: float | None = Field(None, gt=0)
     max_turns: int | None = Field(None, gt=0)
     log_level: Literal["debug", "info", "warning", "error", "critical"] | None = None
-    daemon: dict[str, Any] | None = Field(
+    daemon: DaemonUpdate | None = Field(
         None, description="[daemon] keys: written to the file, used after a restart."
     )
 

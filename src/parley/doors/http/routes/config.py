@@ -29,13 +29,14 @@ async def get_config(request: Request) -> Response:
     return json(_view(daemon(request)))
 
 
-@router.put("/config", response_model=models.ConfigUpdated, responses=responses())
+@router.put("/config", response_model=models.ConfigUpdated, responses=responses(404))
 async def put_config(request: Request, body: models.ConfigUpdate) -> Response:
     """Change settings: validated, written to the config file (its comments kept), and
     applied to new sessions and turns where that can be done while running; the rest (the
     [daemon] table, log_level, tool_timeout) after a restart."""
     d = daemon(request)
     changes = body.model_dump(exclude_none=True)
+    _check_names(d, changes)
     text = _rewritten(d.config_path, changes)
     checked = _checked(text, d.service.settings)
     _write(d.config_path, text)
@@ -82,6 +83,17 @@ async def providers(request: Request) -> Response:
             "default": listed.default,
         }
     )
+
+
+def _check_names(d: Daemon, changes: dict[str, Any]) -> None:
+    """What the config file's own checks cannot see: the provider and profile must exist."""
+    from parley.providers.registry import KINDS
+
+    provider = changes.get("provider")
+    if provider is not None and provider not in KINDS:
+        raise ConfigError(f"provider must be one of {', '.join(KINDS)}; got {provider!r}")
+    if "profile" in changes:
+        d.service.profile(changes["profile"])  # profile_not_found (404)
 
 
 def _view(d: Daemon) -> dict[str, Any]:

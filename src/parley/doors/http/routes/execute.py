@@ -19,10 +19,21 @@ from parley.protocol import types as wire
 router = APIRouter(tags=["execute"])
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+# One server-sent event: `data` is JSON (docs/http.md lists the events).
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string"},
+        "data": {"type": "string"},
+        "id": {"type": "string"},
+    },
+    "required": ["data"],
+}
+SSE_CONTENT = {"text/event-stream": {"schema": SSE_EVENT}}
 SSE_ANSWER: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The turn's result; with stream:true, its events as server-sent events",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "content": SSE_CONTENT,
     }
 }
 SINGLE_SHOT_TAG = "single-shot"

@@ -10,7 +10,7 @@ from starlette.responses import Response, StreamingResponse
 from parley.core.errors import ErrorCode, ParleyError
 from parley.doors.http.context import daemon
 from parley.doors.http.errors import responses
-from parley.doors.http.routes.execute import SSE_HEADERS
+from parley.doors.http.routes.execute import SSE_CONTENT, SSE_HEADERS
 
 router = APIRouter(tags=["stream"])
 _SEQ_DIGITS = 18
@@ -22,7 +22,7 @@ _SEQ_DIGITS = 18
     responses={
         200: {
             "description": "Server-sent events: `id: <seq>`, `event: <name>`, JSON data",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": SSE_CONTENT,
         },
         **responses(404),
     },
