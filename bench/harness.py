@@ -12,6 +12,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from parley.doors.jsonrpc.framing import FrameReader, Framing, encode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,7 +74,7 @@ class Host:
     async def read(self) -> dict[str, Any]:
         frame = await self.frames.read()
         assert isinstance(frame, bytes), frame
-        message: dict[str, Any] = json.loads(frame)
+        message: dict[str, Any] = orjson.loads(frame)  # the host should cost little
         return message
 
     async def call(self, msg_id: int | str, method: str, params: dict[str, Any]) -> Any:

@@ -163,3 +163,33 @@ async def test_shutdown_kills_a_server_that_ignores_it(tmp_path: Path) -> None:
 
     with pytest.raises(ProcessLookupError):
         os.kill(agent.process.pid, 0)
+
+
+async def test_an_approval_the_server_withdraws_cancels_the_hosts_handler(
+    spawn, write_script: ScriptWriter, workspace: Path
+) -> None:
+    asked, withdrawn = asyncio.Event(), asyncio.Event()
+
+    async def never_answers(request: wire.ApprovalRequestParams) -> str:
+        asked.set()
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            withdrawn.set()
+            raise
+        return "allow_once"
+
+    write = {"type": "tool_call", "name": "write_file", "input": {"path": "x.txt", "content": "x"}}
+    agent = await spawn(
+        write_script([write], [{"type": "text", "text": "ok"}]),
+        approval_handler=never_answers,
+        env={"PARLEY_APPROVAL_TIMEOUT": "0.3"},
+    )
+    session = await agent.create_session(cwd=str(workspace))
+
+    result = await agent.submit_turn(session.session_id, "write")
+
+    assert asked.is_set()
+    await asyncio.wait_for(withdrawn.wait(), 5)
+    assert result.stop_reason == "end_turn"
+    assert not (workspace / "x.txt").exists()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from parley.doors.jsonrpc.framing import Framing
+from parley.doors.jsonrpc.framing import Framing, encode
 from tests.conftest import ScriptWriter, scripted_env
 from tests.rawclient import RawServer
 
@@ -21,7 +21,11 @@ async def server(isolated_env: dict[str, str], write_script: ScriptWriter, frami
 
 
 async def still_serving(server: RawServer) -> None:
-    answer = await server.request("alive", "provider/list", {})
+    """The next frame is the answer to a new request: the server is serving, and it sent
+    nothing in between (no stray answer to a notification, no late error)."""
+    await server.send({"jsonrpc": "2.0", "id": "alive", "method": "provider/list", "params": {}})
+    answer = await server.read()
+    assert answer.get("id") == "alive", answer
     assert "result" in answer, answer
 
 
@@ -178,6 +182,61 @@ async def test_response_to_nothing_is_ignored(server: RawServer) -> None:
     await still_serving(server)
 
 
+async def test_an_id_without_method_result_or_error_is_an_invalid_request(
+    server: RawServer,
+) -> None:
+    await server.initialize()
+    await server.send({"jsonrpc": "2.0", "id": 41})
+    answer = await server.read()
+    assert answer["id"] == 41
+    assert error_of(answer) == (-32600, "invalid_request")
+    await still_serving(server)
+
+
+@pytest.mark.parametrize("garbage", [b"\xef\xbb\xbf", b"hello there\n", b"\x00\n"])
+async def test_garbage_before_the_first_message_does_not_fix_the_framing(
+    isolated_env: dict[str, str], framing: Framing, garbage: bytes
+) -> None:
+    server = await RawServer.start(isolated_env, framing)
+    try:
+        body = json.dumps(
+            {
+                "jsonrpc": "2.0",
+                "id": 0,
+                "method": "agent/initialize",
+                "params": {"protocolVersion": 1, "clientInfo": {"name": "g"}},
+            }
+        ).encode()
+        await server.write(garbage + encode(body, framing))
+        first = await server.read()
+        if garbage.strip(b"\xef\xbb\xbf"):
+            assert first["id"] is None
+            assert error_of(first) == (-32700, "parse_error")
+            first = await server.read()
+        assert first["id"] == 0
+        assert "result" in first
+        await still_serving(server)
+    finally:
+        await server.kill()
+
+
+async def test_a_content_length_nobody_can_read_is_reported_and_the_server_exits(
+    isolated_env: dict[str, str],
+) -> None:
+    server = await RawServer.start(isolated_env, Framing.HEADERS)
+    try:
+        await server.initialize()
+        await server.write(b"Content-Length: 1000000000000\r\n\r\n" + b"{}" * 1000)
+        answer = await server.read()
+        assert error_of(answer) == (-32700, "parse_error")
+        assert "connection is closed" in answer["error"]["message"]
+        code, _ = await server.wait_exit(10)
+        assert code == 0
+        assert "Traceback" not in await server.stderr()
+    finally:
+        await server.kill()
+
+
 @pytest.mark.parametrize("framing", [Framing.HEADERS], ids=["content-length"])
 async def test_header_variants_and_broken_headers_keep_the_stream_in_sync(
     server: RawServer,
@@ -243,3 +302,90 @@ async def test_no_traceback_reaches_the_host_when_a_handler_fails(
     assert "ANTHROPIC_API_KEY" in answer["error"]["message"]
     assert "Traceback" not in str(answer)
     await still_serving(server)
+
+
+LONE = "\ud800"
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "pointer"),
+    [
+        ("session/create", {"title": f"a{LONE}b"}, "/title"),
+        ("session/create", {"tags": ["ok", LONE]}, "/tags/1"),
+        ("session/get", {"sessionId": f"x{LONE}"}, "/sessionId"),
+        ("session/list", {"tags": [LONE]}, "/tags/0"),
+        ("session/list", {"cwd": LONE}, "/cwd"),
+        ("profile/get", {"name": LONE}, "/name"),
+        ("session/create", {"title": "x" * 1001}, "/title"),
+        ("session/create", {"tags": ["t"] * 65}, "/tags"),
+        ("session/create", {"cwd": "/" + "a" * 5000}, "/cwd"),
+        ("profile/get", {"name": "x" * 100_000}, "/name"),
+        ("turn/submit", {"sessionId": "s", "prompt": "x" * 2_000_001}, "/prompt"),
+    ],
+)
+async def test_strings_that_cannot_be_stored_or_are_too_long_are_invalid_params(
+    server: RawServer, method: str, params: dict, pointer: str
+) -> None:
+    await server.initialize()
+    answer = await server.request(1, method, params)
+    assert error_of(answer) == (-32602, "invalid_params"), answer
+    assert answer["error"]["data"]["pointer"] == pointer
+    assert len(answer["error"]["message"]) < 300  # the offending value is not echoed back
+    await still_serving(server)
+    await server.close_stdin()
+    assert "Traceback" not in await server.stderr()
+
+
+async def test_a_prompt_that_is_not_text_leaves_the_session_free(
+    server: RawServer, tmp_path: Path
+) -> None:
+    await server.initialize()
+    sid = (await server.request(1, "session/create", {"cwd": str(tmp_path)}))["result"]["sessionId"]
+    bad = await server.request(2, "turn/submit", {"sessionId": sid, "prompt": f"hi {LONE}"})
+    assert error_of(bad) == (-32602, "invalid_params")
+    good = await server.request(3, "turn/submit", {"sessionId": sid, "prompt": "hi"})
+    assert good["result"]["stopReason"] == "end_turn"
+    deleted = await server.request(4, "session/delete", {"sessionId": sid})
+    assert "result" in deleted
+
+
+@pytest.mark.parametrize("after_seq", [2**63, 2**64 + 1, 1e308])
+async def test_any_after_seq_is_answered_without_a_traceback(
+    server: RawServer, tmp_path: Path, after_seq: float
+) -> None:
+    await server.initialize()
+    sid = (await server.request(1, "session/create", {"cwd": str(tmp_path)}))["result"]["sessionId"]
+    answer = await server.request(2, "session/resume", {"sessionId": sid, "afterSeq": after_seq})
+    assert answer["result"]["sessionId"] == sid
+    await still_serving(server)
+    await server.close_stdin()
+    assert "Traceback" not in await server.stderr()
+
+
+async def test_params_nested_a_thousand_deep_are_invalid_params(server: RawServer) -> None:
+    await server.initialize()
+    deep = b'{"x":' * 1000 + b"1" + b"}" * 1000
+    await server.send(
+        b'{"jsonrpc":"2.0","id":5,"method":"session/get","params":{"sessionId":"a","x":'
+        + deep
+        + b"}}"
+    )
+    answer = await server.read()
+    assert answer["id"] == 5
+    assert error_of(answer) == (-32602, "invalid_params")
+    await still_serving(server)
+    await server.close_stdin()
+    assert "Traceback" not in await server.stderr()
+
+
+async def test_a_cwd_in_a_symlink_loop_is_refused_cleanly(
+    server: RawServer, tmp_path: Path
+) -> None:
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    await server.initialize()
+    for cwd in (str(loop), str(loop / "inside")):
+        answer = await server.request(1, "session/create", {"cwd": cwd})
+        assert error_of(answer) == (-32602, "invalid_params")
+    await server.close_stdin()
+    assert "Traceback" not in await server.stderr()

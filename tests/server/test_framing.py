@@ -59,17 +59,46 @@ def test_header_variants_and_garbage_resynchronise() -> None:
         assert parse(stream, chunks) == expected
 
 
-def test_oversized_frames_are_skipped_and_reported() -> None:
+def test_an_oversized_line_is_skipped_and_reported() -> None:
     big = b"{" + b" " * 100 + b"}"
     small = b'{"ok":1}'
-    for framing in Framing:
-        stream = encode(big, framing) + encode(small, framing)
+    stream = encode(big, Framing.NDJSON) + encode(small, Framing.NDJSON)
+    for chunks in splits(stream, 3):
+        frames = parse(stream, chunks, max_frame=50)
+        assert len(frames) == 2
+        assert isinstance(frames[0], FrameError)
+        assert "larger than 50" in frames[0].message
+        assert frames[1] == small
+
+
+def test_a_content_length_beyond_the_limit_is_reported_and_ends_the_stream() -> None:
+    """Nothing after a body that cannot be read can be trusted (10**12 bytes would swallow the
+    connection): the parser says so once and reads no more."""
+    small = b'{"ok":1}'
+    for length in (51, 10**12):
+        stream = b"Content-Length: %d\r\n\r\n" % length + encode(small, Framing.HEADERS)
         for chunks in splits(stream, 3):
             frames = parse(stream, chunks, max_frame=50)
-            assert len(frames) == 2
+            assert len(frames) == 1
             assert isinstance(frames[0], FrameError)
-            assert "larger than 50" in frames[0].message
-            assert frames[1] == small
+            assert "connection is closed" in frames[0].message
+
+
+def test_garbage_before_the_first_frame_is_reported_without_fixing_the_framing() -> None:
+    """A byte order mark is ignored; a stray line or NUL is reported and skipped, and the first
+    real frame still decides the framing."""
+    ndjson = b'{"a":1}\n'
+    headers = encode(b'{"a":1}', Framing.HEADERS)
+    for prefix, errors in ((b"\xef\xbb\xbf", 0), (b"hello\n", 1), (b"\x00\x00\n\n", 1)):
+        for body, framing in ((ndjson, Framing.NDJSON), (headers, Framing.HEADERS)):
+            stream = prefix + body
+            for chunks in splits(stream, 3):
+                frames = parse(stream, chunks)
+                assert frames[-1] == b'{"a":1}'
+                assert sum(isinstance(f, FrameError) for f in frames) == errors
+            parser = FrameParser()
+            parser.feed(stream)
+            assert parser.framing is framing
 
 
 def test_the_stream_ending_mid_frame_is_reported() -> None:
@@ -109,4 +138,5 @@ def test_a_header_after_an_oversized_line_is_not_taken_mid_skip() -> None:
     pieced = [frame for piece in pieces for frame in parser.feed(piece)] + parser.end()
     assert pieced == whole
     assert pieced[-1] == b"[]"
-    assert b"{}" not in pieced  # it was part of the oversized line
+    # The header inside the oversized line is never used: its body is not read as a body.
+    assert pieced[0] == FrameError("frame larger than 10 bytes skipped")

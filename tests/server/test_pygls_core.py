@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import attrs
+import cattrs
 import lsprotocol.types as real
 import pygls.exceptions
 import pygls.lsp
@@ -54,3 +55,46 @@ def test_install_skips_the_real_catalogue_in_a_fresh_process() -> None:
 
 def test_install_leaves_already_loaded_modules_alone() -> None:
     assert pygls_core.install() is False  # this process imported the real pygls above
+
+
+def test_the_peer_relies_only_on_the_pygls_members_its_docstring_names() -> None:
+    """doors/jsonrpc/peer.py is the one module that subclasses pygls's protocol. If pygls renames
+    or reshapes one of these, this fails before any behaviour does."""
+    from pygls.protocol.json_rpc import JsonRPCProtocol
+    from pygls.server import JsonRPCServer
+
+    from parley.doors.jsonrpc.peer import JsonRpcPeer
+
+    server = JsonRPCServer(protocol_cls=JsonRpcPeer, converter_factory=cattrs.Converter)
+    peer = server.protocol
+    assert isinstance(peer, JsonRPCProtocol)
+    for name in ("features", "builtin_features"):
+        assert isinstance(getattr(peer.fm, name), dict), name
+    assert isinstance(peer._request_futures, dict)
+    assert peer._ctx_msg_id.get(None) is None
+    params = inspect.signature(JsonRPCProtocol._handle_request).parameters
+    assert list(params) == ["self", "msg_id", "method_name", "params"]
+    params = inspect.signature(JsonRPCProtocol._handle_cancel_notification).parameters
+    assert list(params) == ["self", "msg_id"]
+    assert list(inspect.signature(JsonRPCProtocol.set_writer).parameters)[:3] == [
+        "self",
+        "writer",
+        "include_headers",
+    ]
+    for name in ("_send_handler_result", "_serialize_message", "_get_handler", "msg_id"):
+        assert hasattr(JsonRPCProtocol, name), name
+    # What the peer overrides, and nothing else of pygls's protocol.
+    overridden = {
+        name
+        for name, value in vars(JsonRpcPeer).items()
+        if callable(value) and hasattr(JsonRPCProtocol, name)
+    }
+    assert overridden == {
+        "__init__",
+        "_handle_request",
+        "_handle_notification",
+        "_handle_cancel_notification",
+        "_get_handler",
+        "_send_data",
+        "notify",
+    }

@@ -33,7 +33,8 @@ import { Turn, type TurnCallbacks } from "./turn.js";
 export type Prompt = TurnSubmitParams["prompt"];
 
 /** Decides an approval request: resolves to one of `request.options`. `signal` aborts when
- * the answer is no longer wanted (the host's timeout passed, or the agent is shutting down).
+ * the answer is no longer wanted: the server withdrew the request (answered elsewhere, timed out,
+ * or the turn was cancelled), the host's own timeout passed, or the agent is shutting down.
  * A handler that throws is answered with an error, which the server takes as a rejection. */
 export type ApprovalHandler = (
   request: ApprovalRequestParams,
@@ -114,7 +115,7 @@ export class ParleyAgent {
       options.framing ?? "content-length",
       {
         notification: (method, params) => this.notified(method, params),
-        request: (method, params) => this.serverRequest(method, params),
+        request: (method, params, signal) => this.serverRequest(method, params, signal),
         ended: () => void this.closeWhenExited(),
       },
     );
@@ -353,7 +354,11 @@ export class ParleyAgent {
     }
   }
 
-  private async serverRequest(method: string, params: unknown): Promise<ApprovalResponse> {
+  private async serverRequest(
+    method: string,
+    params: unknown,
+    withdrawn: AbortSignal,
+  ): Promise<ApprovalResponse> {
     const handler = this.options.approvalHandler;
     if (method !== "approval/request" || handler === undefined) {
       throw new ParleyRpcError(method, -32601, `this host does not handle ${method}`, {
@@ -362,6 +367,8 @@ export class ParleyAgent {
     }
     const request = params as ApprovalRequestParams;
     const controller = new AbortController();
+    // The server stopped waiting (answered elsewhere, timed out, turn cancelled): close the dialog.
+    withdrawn.addEventListener("abort", () => controller.abort(), { once: true });
     this.approvals.add(controller);
     let late = false;
     try {

@@ -16,8 +16,9 @@ interface Pending {
 
 export interface ConnectionHandlers {
   notification(method: string, params: unknown): void;
-  /** Answers a server -> host request; a throw becomes an error answer. */
-  request(method: string, params: unknown): Promise<unknown>;
+  /** Answers a server -> host request; a throw becomes an error answer. `signal` aborts when
+   * the server withdraws the request (`$/cancelRequest`): it no longer wants an answer. */
+  request(method: string, params: unknown, signal: AbortSignal): Promise<unknown>;
   /** The streams ended or failed: nothing more will arrive. The owner calls `close()` with
    * the error that explains it best. */
   ended(reason: string): void;
@@ -32,6 +33,7 @@ export interface RequestOptions {
 export class Connection {
   private nextId = 1;
   private readonly pending = new Map<Id, Pending>();
+  private readonly answering = new Map<Id, AbortController>();
   private readonly decoder: FrameDecoder;
   private closedError: ParleyClientError | null = null;
 
@@ -121,8 +123,9 @@ export class Connection {
   private dispatch(message: Record<string, unknown>): void {
     const { id, method } = message;
     if (typeof method === "string") {
-      if (id === undefined || id === null) this.handlers.notification(method, message.params);
-      else void this.answer(id as Id, method, message.params);
+      if (id !== undefined && id !== null) void this.answer(id as Id, method, message.params);
+      else if (method === "$/cancelRequest") this.withdrawn(message.params);
+      else this.handlers.notification(method, message.params);
       return;
     }
     const pending = this.pending.get(id as Id);
@@ -138,16 +141,27 @@ export class Connection {
     }
   }
 
+  private withdrawn(params: unknown): void {
+    const id = isRecord(params) ? (params.id as Id) : undefined;
+    if (id === undefined) return;
+    this.answering.get(id)?.abort();
+  }
+
   private async answer(id: Id, method: string, params: unknown): Promise<void> {
+    const controller = new AbortController();
+    this.answering.set(id, controller);
     try {
-      const result = await this.handlers.request(method, params);
-      this.send({ jsonrpc: "2.0", id, result });
+      const result = await this.handlers.request(method, params, controller.signal);
+      if (!controller.signal.aborted) this.send({ jsonrpc: "2.0", id, result });
     } catch (err) {
+      if (controller.signal.aborted) return;
       const error =
         err instanceof ParleyRpcError
           ? { code: err.rpcCode, message: err.message, data: err.data }
           : { code: -32603, message: `host handler failed: ${(err as Error).message}` };
       this.send({ jsonrpc: "2.0", id, error });
+    } finally {
+      this.answering.delete(id);
     }
   }
 }

@@ -70,3 +70,26 @@ test("a handler that does not answer in time is aborted and the call rejected", 
   assert.ok(completed?.method === "tool/completed");
   assert.equal(completed.params.isError, true);
 });
+
+test("a request the server stops waiting on is withdrawn and the handler aborted", async (t) => {
+  const ws = workspace(t, READ_README, ASK_BEFORE_READING);
+  let withdrawn = false;
+  const agent = await startAgent(t, ws, {
+    env: { PARLEY_APPROVAL_TIMEOUT: "0.3" }, // the server's own timeout, shorter than the host's
+    approvalHandler: (_request, { signal }) =>
+      new Promise((resolve) => {
+        signal.addEventListener("abort", () => {
+          withdrawn = true;
+          resolve("allow_once"); // no longer wanted: never sent
+        });
+      }),
+  });
+  const session = await agent.createSession({ cwd: ws.project });
+  const turn = agent.submitTurn(session.sessionId, "Read it");
+  await turn;
+  assert.equal(withdrawn, true);
+  assert.ok(turn.notifications.some((n) => n.method === "approval/timeout"));
+  const completed = turn.notifications.find((n) => n.method === "tool/completed");
+  assert.ok(completed?.method === "tool/completed");
+  assert.equal(completed.params.isError, true);
+});

@@ -36,6 +36,8 @@ class Connection:
         self._ids = itertools.count(1)
         self._pending: dict[int | str, asyncio.Future[Any]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # Server -> host requests being answered, so the server can withdraw one.
+        self._answering: dict[Any, asyncio.Task[None]] = {}
         self._reading = asyncio.create_task(self._read_loop())
         self.closed = asyncio.Event()
 
@@ -95,6 +97,12 @@ class Connection:
                 task = asyncio.create_task(self._answer(message))
                 self._tasks.add(task)
                 task.add_done_callback(self._tasks.discard)
+                self._answering[message["id"]] = task
+            elif message["method"] == "$/cancelRequest":
+                # The server stopped waiting (answered elsewhere, timed out): stop asking.
+                withdrawn = self._answering.pop((message.get("params") or {}).get("id"), None)
+                if withdrawn is not None:
+                    withdrawn.cancel()
             else:
                 self._on_notification(message["method"], message.get("params") or {})
             return
@@ -115,6 +123,8 @@ class Connection:
             reply["result"] = await self._on_request(message["method"], message.get("params"))
         except Exception as exc:  # the handler's failure is the server's answer, not ours
             reply["error"] = {"code": -32603, "message": f"host handler failed: {exc}"}
+        finally:
+            self._answering.pop(message["id"], None)
         with contextlib.suppress(ParleyClientError, ConnectionError):
             await self.send(reply)
 

@@ -447,10 +447,14 @@ def _directory(raw: str, field: str) -> Path:
             f"{field} must be an absolute path, got {raw!r}",
             data={"pointer": f"/{field}"},
         )
-    if not path.is_dir():
-        raise ParleyError(
-            ErrorCode.INVALID_PARAMS,
-            f"{field} {raw!r} is not a directory",
-            data={"pointer": f"/{field}"},
-        )
-    return path.resolve()
+    try:
+        if path.is_dir():
+            return path.resolve(strict=True)
+        problem = "is not a directory"
+    except (OSError, RuntimeError) as exc:  # a name too long, a symlink loop, no permission
+        problem = f"cannot be used: {getattr(exc, 'strerror', None) or exc}"
+    raise ParleyError(
+        ErrorCode.INVALID_PARAMS,
+        f"{field} {raw[:200]!r} {problem}",
+        data={"pointer": f"/{field}"},
+    )

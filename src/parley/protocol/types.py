@@ -66,6 +66,29 @@ ToolKind: TypeAlias = Literal["read", "edit", "execute"]
 # (?!\n): Python's `$` (so jsonschema's) also matches before a final newline; ECMA-262's does not.
 SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}(?!\n)$"
 
+# Limits on what a host sends (docs/security.md): big enough for any real use, small enough that
+# no field can stall the server or fill the store.
+ID_MAX = 128  # session and turn ids
+NAME_MAX = 256  # profile, provider, model and client names, cursors
+TITLE_MAX = 1000
+TAG_MAX, TAGS_MAX = 128, 64
+PATH_MAX = 4096
+DIRECTORIES_MAX = 32
+PROMPT_MAX = 2_000_000  # characters of text: more than any model's context window
+IMAGE_MAX = 30_000_000  # base64 characters (about 22 MB of image)
+BLOCKS_MAX = 100
+
+
+def _text(limit: int, text: str = "", **schema: Any) -> dict[str, Any]:
+    return doc(text, maxLength=limit, **schema)
+
+
+def _strings(limit: int, count: int, text: str = "") -> dict[str, Any]:
+    return doc(text, maxItems=count, items={"type": "string", "maxLength": limit})
+
+
+SESSION_ID = _text(ID_MAX, minLength=1)
+
 
 # --- shared objects ---------------------------------------------------------------------------
 
@@ -74,8 +97,8 @@ SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}(?!\n)$"
 class ClientInfo:
     """Who the host is; used in logs only."""
 
-    name: str = attrs.field(metadata=doc("Host name, e.g. 'my-editor'.", minLength=1))
-    version: str | None = None
+    name: str = attrs.field(metadata=_text(NAME_MAX, "Host name, e.g. 'my-editor'.", minLength=1))
+    version: str | None = attrs.field(default=None, metadata=_text(NAME_MAX))
 
 
 @wire_type
@@ -126,14 +149,14 @@ class ServerCapabilities:
 @wire_type
 class TextContent:
     type: Literal["text"]
-    text: str
+    text: str = attrs.field(metadata=_text(PROMPT_MAX))
 
 
 @wire_type
 class ImageContent:
     type: Literal["image"]
-    mime_type: str = attrs.field(metadata=doc("e.g. image/png", pattern=r"^image/"))
-    data: str = attrs.field(metadata=doc("Base64-encoded image bytes."))
+    mime_type: str = attrs.field(metadata=_text(NAME_MAX, "e.g. image/png", pattern=r"^image/"))
+    data: str = attrs.field(metadata=_text(IMAGE_MAX, "Base64-encoded image bytes."))
 
 
 ContentBlock: TypeAlias = TextContent | ImageContent
@@ -274,27 +297,30 @@ class SessionCreateParams:
     )
     cwd: str | None = attrs.field(
         default=None,
-        metadata=doc("Working directory; tools stay inside it. Default: the server's."),
+        metadata=_text(PATH_MAX, "Working directory; tools stay inside it. Default: the server's."),
     )
-    profile: str | None = None
-    provider: str | None = None
-    model: str | None = None
+    profile: str | None = attrs.field(default=None, metadata=_text(NAME_MAX))
+    provider: str | None = attrs.field(default=None, metadata=_text(NAME_MAX))
+    model: str | None = attrs.field(default=None, metadata=_text(NAME_MAX))
     permission_mode: PermissionMode | None = None
-    title: str | None = None
-    tags: list[str] = attrs.field(factory=list)
+    title: str | None = attrs.field(default=None, metadata=_text(TITLE_MAX))
+    tags: list[str] = attrs.field(factory=list, metadata=_strings(TAG_MAX, TAGS_MAX))
     additional_directories: list[str] = attrs.field(
-        factory=list, metadata=doc("More directories the session's tools may use.")
+        factory=list,
+        metadata=_strings(
+            PATH_MAX, DIRECTORIES_MAX, "More directories the session's tools may use."
+        ),
     )
 
 
 @wire_type
 class SessionRef:
-    session_id: str = attrs.field(metadata=doc("", minLength=1))
+    session_id: str = attrs.field(metadata=SESSION_ID)
 
 
 @wire_type
 class SessionResumeParams:
-    session_id: str = attrs.field(metadata=doc("", minLength=1))
+    session_id: str = attrs.field(metadata=SESSION_ID)
     after_seq: int | None = attrs.field(
         default=None,
         metadata=doc(
@@ -306,9 +332,13 @@ class SessionResumeParams:
 @wire_type
 class SessionListParams:
     limit: int = attrs.field(default=50, metadata=doc("", minimum=1, maximum=1000))
-    cursor: str | None = None
-    tags: list[str] = attrs.field(factory=list, metadata=doc("Only sessions with all these tags."))
-    cwd: str | None = attrs.field(default=None, metadata=doc("Only sessions in this directory."))
+    cursor: str | None = attrs.field(default=None, metadata=_text(NAME_MAX))
+    tags: list[str] = attrs.field(
+        factory=list, metadata=_strings(TAG_MAX, TAGS_MAX, "Only sessions with all these tags.")
+    )
+    cwd: str | None = attrs.field(
+        default=None, metadata=_text(PATH_MAX, "Only sessions in this directory.")
+    )
 
 
 @wire_type
@@ -319,13 +349,14 @@ class SessionListResult:
 
 @wire_type
 class SessionGetParams:
-    session_id: str = attrs.field(metadata=doc("", minLength=1))
+    session_id: str = attrs.field(metadata=SESSION_ID)
     limit: int = attrs.field(
         default=1000,
         metadata=doc("At most this many messages, oldest first.", minimum=1, maximum=10000),
     )
     cursor: str | None = attrs.field(
-        default=None, metadata=doc("From a previous answer's nextCursor: the next page.")
+        default=None,
+        metadata=_text(NAME_MAX, "From a previous answer's nextCursor: the next page."),
     )
 
 
@@ -340,7 +371,7 @@ class SessionDetail(SessionInfo):
 
 @wire_type
 class SessionForkParams:
-    session_id: str = attrs.field(metadata=doc("", minLength=1))
+    session_id: str = attrs.field(metadata=SESSION_ID)
     at_turn: int | None = attrs.field(
         default=None,
         metadata=doc("Keep history up to and including this turn (1-based).", minimum=0),
@@ -352,8 +383,14 @@ class SessionForkParams:
 
 @wire_type
 class TurnSubmitParams:
-    session_id: str = attrs.field(metadata=doc("", minLength=1))
-    prompt: str | list[ContentBlock] = attrs.field(metadata=doc("Text, or content blocks."))
+    session_id: str = attrs.field(metadata=SESSION_ID)
+    prompt: str | list[ContentBlock] = attrs.field(
+        metadata=doc(
+            "Text, or content blocks.",
+            maxLength=PROMPT_MAX,
+            maxItems=BLOCKS_MAX,
+        )
+    )
     turn_id: str | None = attrs.field(
         default=None,
         metadata=doc(
@@ -375,24 +412,30 @@ class TurnResult:
 
 @wire_type
 class TurnCancelParams:
-    session_id: str = attrs.field(metadata=doc("", minLength=1))
-    turn_id: str | None = attrs.field(default=None, metadata=doc("Omitted: the running turn."))
+    session_id: str = attrs.field(metadata=SESSION_ID)
+    turn_id: str | None = attrs.field(
+        default=None, metadata=_text(ID_MAX, "Omitted: the running turn.")
+    )
 
 
 @wire_type
 class ProfileListParams:
     cwd: str | None = attrs.field(
         default=None,
-        metadata=doc("Include this project's .parley/profiles/. Default: the server's cwd."),
+        metadata=_text(
+            PATH_MAX, "Include this project's .parley/profiles/. Default: the server's cwd."
+        ),
     )
 
 
 @wire_type
 class ProfileGetParams:
-    name: str = attrs.field(metadata=doc("", minLength=1))
+    name: str = attrs.field(metadata=_text(NAME_MAX, minLength=1))
     cwd: str | None = attrs.field(
         default=None,
-        metadata=doc("Look in this project's .parley/profiles/ too. Default: the server's cwd."),
+        metadata=_text(
+            PATH_MAX, "Look in this project's .parley/profiles/ too. Default: the server's cwd."
+        ),
     )
 
 

@@ -35,6 +35,10 @@ def _pointer(error: ValidationError) -> str:
 
 
 def _describe(error: ValidationError) -> str:
+    if error.validator == "maxLength":
+        return f"longer than the limit of {_value(error)} characters"
+    if error.validator == "maxItems":
+        return f"more than the limit of {_value(error)} items"
     if error.validator == "required":
         instance: Any = error.instance
         missing = [k for k in _value(error) if k not in instance]

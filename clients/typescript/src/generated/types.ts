@@ -96,8 +96,10 @@ export interface ClientInfo {
   /**
    * Host name, e.g. 'my-editor'.
    * @minLength 1
+   * @maxLength 256
    */
   name: string;
+  /** @maxLength 256 */
   version?: string;
 }
 
@@ -124,9 +126,13 @@ export interface ImageContent {
   /**
    * e.g. image/png
    * @pattern ^image/
+   * @maxLength 256
    */
   mimeType: string;
-  /** Base64-encoded image bytes. */
+  /**
+   * Base64-encoded image bytes.
+   * @maxLength 30000000
+   */
   data: string;
 }
 
@@ -160,9 +166,15 @@ export type PermissionMode = "ask" | "accept-edits" | "allow" | "deny";
 
 /** profile/get params. One profile. */
 export interface ProfileGetParams {
-  /** @minLength 1 */
+  /**
+   * @minLength 1
+   * @maxLength 256
+   */
   name: string;
-  /** Look in this project's .parley/profiles/ too. Default: the server's cwd. */
+  /**
+   * Look in this project's .parley/profiles/ too. Default: the server's cwd.
+   * @maxLength 4096
+   */
   cwd?: string;
 }
 
@@ -189,7 +201,10 @@ export interface ProfileInfo {
 
 /** profile/list params. Profiles available to new sessions in cwd: built-in, the user's, then the project's; a later one replaces an earlier one of the same name. */
 export interface ProfileListParams {
-  /** Include this project's .parley/profiles/. Default: the server's cwd. */
+  /**
+   * Include this project's .parley/profiles/. Default: the server's cwd.
+   * @maxLength 4096
+   */
   cwd?: string;
 }
 
@@ -278,15 +293,26 @@ export interface SessionCreateParams {
    * @pattern ^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}(?!\n)$
    */
   sessionId?: string;
-  /** Working directory; tools stay inside it. Default: the server's. */
+  /**
+   * Working directory; tools stay inside it. Default: the server's.
+   * @maxLength 4096
+   */
   cwd?: string;
+  /** @maxLength 256 */
   profile?: string;
+  /** @maxLength 256 */
   provider?: string;
+  /** @maxLength 256 */
   model?: string;
   permissionMode?: PermissionMode;
+  /** @maxLength 1000 */
   title?: string;
+  /** @maxItems 64 */
   tags?: string[];
-  /** More directories the session's tools may use. */
+  /**
+   * More directories the session's tools may use.
+   * @maxItems 32
+   */
   additionalDirectories?: string[];
 }
 
@@ -321,7 +347,10 @@ export interface SessionDetail {
 
 /** session/fork params. A new session with the history up to atTurn (default: all of it). */
 export interface SessionForkParams {
-  /** @minLength 1 */
+  /**
+   * @minLength 1
+   * @maxLength 128
+   */
   sessionId: string;
   /**
    * Keep history up to and including this turn (1-based).
@@ -334,7 +363,10 @@ export interface SessionForkParams {
 
 /** session/get params. A session's info and a page of its messages (oldest first; nextCursor for more). */
 export interface SessionGetParams {
-  /** @minLength 1 */
+  /**
+   * @minLength 1
+   * @maxLength 128
+   */
   sessionId: string;
   /**
    * At most this many messages, oldest first.
@@ -342,7 +374,10 @@ export interface SessionGetParams {
    * @maximum 10000
    */
   limit?: number;
-  /** From a previous answer's nextCursor: the next page. */
+  /**
+   * From a previous answer's nextCursor: the next page.
+   * @maxLength 256
+   */
   cursor?: string;
 }
 
@@ -383,10 +418,17 @@ export interface SessionListParams {
    * @maximum 1000
    */
   limit?: number;
+  /** @maxLength 256 */
   cursor?: string;
-  /** Only sessions with all these tags. */
+  /**
+   * Only sessions with all these tags.
+   * @maxItems 64
+   */
   tags?: string[];
-  /** Only sessions in this directory. */
+  /**
+   * Only sessions in this directory.
+   * @maxLength 4096
+   */
   cwd?: string;
 }
 
@@ -398,13 +440,19 @@ export interface SessionListResult {
 
 /** session/delete params. Delete a session and everything stored for it. */
 export interface SessionRef {
-  /** @minLength 1 */
+  /**
+   * @minLength 1
+   * @maxLength 128
+   */
   sessionId: string;
 }
 
 /** session/resume params. Load a stored session; with afterSeq, first re-send every stored notification after it. */
 export interface SessionResumeParams {
-  /** @minLength 1 */
+  /**
+   * @minLength 1
+   * @maxLength 128
+   */
   sessionId: string;
   /**
    * Send every stored notification with a larger seq before answering.
@@ -417,6 +465,7 @@ export type StopReason = "end_turn" | "max_turns" | "cancelled" | "refusal" | "e
 
 export interface TextContent {
   type: "text";
+  /** @maxLength 2000000 */
   text: string;
 }
 
@@ -483,9 +532,15 @@ export interface ToolStarted {
 
 /** turn/cancel params. Cancel the running turn; its turn/submit then answers with stopReason 'cancelled'. */
 export interface TurnCancelParams {
-  /** @minLength 1 */
+  /**
+   * @minLength 1
+   * @maxLength 128
+   */
   sessionId: string;
-  /** Omitted: the running turn. */
+  /**
+   * Omitted: the running turn.
+   * @maxLength 128
+   */
   turnId?: string;
 }
 
@@ -515,9 +570,16 @@ export interface TurnResult {
 
 /** turn/submit params. Run one turn. Answers when the turn ends, after its result/final or error notification. */
 export interface TurnSubmitParams {
-  /** @minLength 1 */
+  /**
+   * @minLength 1
+   * @maxLength 128
+   */
   sessionId: string;
-  /** Text, or content blocks. */
+  /**
+   * Text, or content blocks.
+   * @maxLength 2000000
+   * @maxItems 100
+   */
   prompt: string | (TextContent | ImageContent)[];
   /**
    * Host-chosen id; submitting a finished turn's id again returns its stored result.

@@ -1,9 +1,12 @@
 """Reading and writing frames: LSP-style Content-Length headers, or one JSON object per line.
 
-The framing is detected from the first byte the host sends (`C`/`c` -> headers, `{` -> NDJSON)
-and replies use the same framing. Header names are case-insensitive, LF-only line ends are
-accepted, and `Content-Length` counts bytes. A broken frame is reported and skipped; the parser
-resynchronises on the next header or line instead of dropping the rest of the stream.
+The framing is detected from the first line the host sends (`Content-Length` -> headers, `{` or
+`[` -> NDJSON; a UTF-8 byte order mark is ignored; a line that is neither is reported and skipped
+until one is) and replies use the same framing. Header names are case-insensitive, LF-only line
+ends are accepted, and `Content-Length` counts bytes. A broken frame is reported and skipped; the
+parser resynchronises on the next header or line instead of dropping the rest of the stream. A
+Content-Length beyond any frame the server takes cannot be skipped safely (the bytes after it may
+be anything), so it is reported and ends the stream.
 
 `FrameParser` does no I/O: it is fed whatever bytes arrived and hands back every complete frame
 in them, so a burst of pipelined requests costs one read, not two awaits per frame.
@@ -28,6 +31,8 @@ READ_CHUNK = 1 << 16
 _CONTENT_LENGTH = re.compile(rb"content-length[ \t]*:", re.IGNORECASE)
 # The header block nearly every host sends, taken in one step; anything else goes line by line.
 _PLAIN_HEADER = re.compile(rb"Content-Length: ([0-9]{1,12})\r\n\r\n")
+_BOM = b"\xef\xbb\xbf"
+_BLANK = b" \t\r\n"
 
 
 class Framing(enum.Enum):
@@ -60,9 +65,9 @@ class FrameParser:
         self._buf = bytearray()
         self._pos = 0  # start of the unparsed bytes in _buf (compacted after each feed)
         self._scanned = 0  # _buf[_pos:_scanned] holds no line end (long lines stay linear)
-        self._skip = 0  # bytes still to drop from an oversized frame body
         self._skip_line = False  # dropping the rest of an oversized line
         self._body: int | None = None  # length of the body being waited for
+        self.broken = False  # a frame length nobody can skip: nothing after it can be trusted
         self._reset_headers()
 
     def _oversized(self) -> FrameError:
@@ -74,13 +79,15 @@ class FrameParser:
         self._seen_header = False
 
     def feed(self, data: bytes) -> list[Frame]:
-        if self.framing is None:
-            data = data.lstrip()
-            if not data:
-                return []
-            self.framing = Framing.NDJSON if data[:1] in (b"{", b"[") else Framing.HEADERS
+        if self.broken:
+            return []
         self._buf += data
         frames: list[Frame] = []
+        if self.framing is None and not self._detect(frames):
+            del self._buf[: self._pos]
+            self._scanned = max(0, self._scanned - self._pos)
+            self._pos = 0
+            return frames
         if self.framing is Framing.NDJSON:
             self._lines(frames)
         else:
@@ -90,9 +97,51 @@ class FrameParser:
         self._pos = 0
         return frames
 
+    def _detect(self, frames: list[Frame]) -> bool:
+        """Decide the framing from the first line that starts like a frame; report the lines
+        before it. False while no such line has arrived."""
+        while True:
+            if not self._skip_line:
+                start = self._pos
+                if self._buf.startswith(_BOM, start):
+                    start += len(_BOM)
+                while start < len(self._buf) and self._buf[start] in _BLANK:
+                    start += 1
+                self._pos = self._scanned = start
+                if start == len(self._buf):
+                    return False
+                first = self._buf[start]
+                if first in b"{[":
+                    self.framing = Framing.NDJSON
+                    return True
+                if first in b"Cc":
+                    self.framing = Framing.HEADERS
+                    return True
+            try:
+                line = self._line()
+            except _Oversized:
+                frames.append(self._oversized())
+                continue
+            if line is None:
+                return False
+            frames.append(
+                FrameError(
+                    f"expected a JSON message or a Content-Length header; skipped {line[:40]!r}"
+                )
+            )
+
     def end(self) -> list[Frame]:
         """The stream ended: whatever is left is a last line or an incomplete frame."""
+        if self.broken:
+            return []
         rest, self._buf, self._pos = bytes(self._buf[self._pos :]), bytearray(), 0
+        if self.framing is None:
+            line = rest.strip()
+            return (
+                [FrameError(f"expected a JSON message; the stream ended with {line[:40]!r}")]
+                if line
+                else []
+            )
         if self._skip_line:
             return [self._oversized()]
         if self.framing is Framing.NDJSON:
@@ -135,12 +184,8 @@ class FrameParser:
 
     def _header_frames(self, frames: list[Frame]) -> None:
         while True:
-            if self._skip:
-                dropped = min(self._skip, len(self._buf) - self._pos)
-                self._pos += dropped
-                self._skip -= dropped
-                if self._skip:
-                    return
+            if self.broken:
+                return
             if self._body is not None:
                 if len(self._buf) - self._pos < self._body:
                     return
@@ -180,8 +225,13 @@ class FrameParser:
             if self._length is None:
                 return FrameError(self._problem or "header block without Content-Length")
             if self._length > self._max:
-                self._skip = self._length
-                return FrameError(f"frame of {self._length} bytes is larger than {self._max}")
+                self.broken = True
+                self._buf.clear()
+                self._pos = self._scanned = 0
+                return FrameError(
+                    f"frame of {self._length} bytes is larger than {self._max}; the stream "
+                    "cannot be read past it, so the connection is closed"
+                )
             self._body = self._length
             return None
         if not self._seen_header and not _CONTENT_LENGTH.match(line):
@@ -238,9 +288,10 @@ class FrameReader:
         return self._parser.framing
 
     async def read(self) -> Frame | None:
-        """The next frame body, a FrameError, or None at end of stream."""
+        """The next frame body, a FrameError, or None at end of stream (or once the stream
+        broke: nothing after a frame length that cannot be skipped is read)."""
         while not self._ready:
-            if not await self._fill():
+            if self._parser.broken or not await self._fill():
                 return None
         return self._ready.popleft()
 
