@@ -126,6 +126,10 @@ class Service:
     def provider_list(self) -> wire.ProviderListResult:
         return registry.describe(self.settings)
 
+    def tools(self) -> ToolRegistry:
+        """Every built-in tool (a session's profile may allow fewer)."""
+        return ToolRegistry.builtin(None, [])
+
     # --- sessions ----------------------------------------------------------------------------
 
     def create_session(self, params: wire.SessionCreateParams) -> wire.SessionInfo:

@@ -17,7 +17,6 @@ from parley.config.settings import ConfigError
 from parley.doors.http import models
 from parley.doors.http.context import Daemon, daemon, json
 from parley.doors.http.errors import responses
-from parley.tools.registry import ToolRegistry
 
 router = APIRouter(tags=["config"])
 # Read when a session is created or a turn starts: a change applies from the next one.
@@ -60,7 +59,7 @@ async def modules(request: Request) -> Response:
     """The tools sessions can use (a profile may allow fewer) and MCP servers."""
     tools = [
         {"name": t.name, "kind": t.kind, "description": t.description}
-        for t in ToolRegistry.builtin(None, [])
+        for t in daemon(request).service.tools()
     ]
     return json({"tools": tools, "mcp_servers": []})
 
@@ -87,11 +86,10 @@ async def providers(request: Request) -> Response:
 
 def _check_names(d: Daemon, changes: dict[str, Any]) -> None:
     """What the config file's own checks cannot see: the provider and profile must exist."""
-    from parley.providers.registry import KINDS
-
     provider = changes.get("provider")
-    if provider is not None and provider not in KINDS:
-        raise ConfigError(f"provider must be one of {', '.join(KINDS)}; got {provider!r}")
+    known = [p.name for p in d.service.provider_list().providers]
+    if provider is not None and provider not in known:
+        raise ConfigError(f"provider must be one of {', '.join(known)}; got {provider!r}")
     if "profile" in changes:
         d.service.profile(changes["profile"])  # profile_not_found (404)
 
