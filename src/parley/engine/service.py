@@ -444,7 +444,10 @@ def _profile_rules(profile: Profile) -> list[Rule]:
 
 
 def _directory(raw: str, field: str) -> Path:
-    path = Path(raw).expanduser()
+    try:
+        path = Path(raw).expanduser()
+    except RuntimeError:  # `~name` of no user: not absolute, refused below
+        path = Path(raw)
     if not path.is_absolute():
         raise ParleyError(
             ErrorCode.INVALID_PARAMS,
