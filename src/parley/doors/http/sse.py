@@ -85,7 +85,8 @@ class Streams:
 
     def __init__(self) -> None:
         self._open: set[Subscription] = set()
-        self._frames: OrderedDict[tuple[str, int], bytes] = OrderedDict()
+        # By the event object the hub hands every subscriber (kept, so its id stays unique).
+        self._frames: OrderedDict[int, tuple[StoredEvent, bytes]] = OrderedDict()
         self.closing = False
 
     def opened(self, subscription: Subscription) -> None:
@@ -104,12 +105,13 @@ class Streams:
             subscription.close()
 
     def encoded(self, session_id: str, event: StoredEvent) -> bytes:
-        key = (session_id, event.seq)
-        data = self._frames.get(key)
-        if data is None:
-            data = self._frames[key] = encode(session_id, event)
-            if len(self._frames) > CACHE_SIZE:
-                self._frames.popitem(last=False)
+        cached = self._frames.get(id(event))
+        if cached is not None and cached[0] is event:
+            return cached[1]
+        data = encode(session_id, event)
+        self._frames[id(event)] = (event, data)
+        if len(self._frames) > CACHE_SIZE:
+            self._frames.popitem(last=False)
         return data
 
     async def session_stream(
