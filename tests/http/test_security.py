@@ -191,3 +191,32 @@ async def test_settings_come_from_flags_env_and_the_config_file(
         assert fits.status_code == 201
         too_big = await http.post("/sessions", json={"name": "x" * 900, "tags": ["y" * 200] * 8})
         assert too_big.status_code == 413
+
+
+async def _raw(url: str, request: bytes, wait: float) -> bytes:
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(request)
+    try:
+        return await asyncio.wait_for(reader.read(), wait)
+    finally:
+        writer.close()
+
+
+async def test_slow_and_oversized_headers_are_cut_off(start: Any) -> None:
+    daemon: RunningDaemon = await start(env={"PARLEY_DAEMON_HEADER_TIMEOUT": "0.5"})
+    # Connects and sends nothing, or drips half a request: 408, then the connection closes.
+    for partial in (b"", b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n"):
+        answer = await _raw(daemon.url, partial, 10)
+        assert answer.startswith(b"HTTP/1.1 408 ")
+        assert b'"code":"REQUEST_TIMEOUT"' in answer
+    huge = b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\n" + b"X-Pad: " + b"a" * 70_000
+    answer = await _raw(daemon.url, huge + b"\r\n\r\n", 10)
+    assert answer.startswith(b"HTTP/1.1 431 ")
+    # A prompt client on the same daemon is served as usual.
+    ok = await _raw(
+        daemon.url,
+        b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+        10,
+    )
+    assert ok.startswith(b"HTTP/1.1 200 ")

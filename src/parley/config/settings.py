@@ -121,6 +121,7 @@ DAEMON_KEYS: dict[str, type] = {
     "api_key_file": str,
     "allowed_origins": list,
     "max_body_bytes": int,
+    "header_timeout": float,
 }
 # [prices."<model>"]: US dollars per million tokens.
 PRICE_KEYS = ("input", "output", "cache_read", "cache_write")

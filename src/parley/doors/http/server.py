@@ -21,6 +21,7 @@ import uvicorn
 from parley.config import Settings
 from parley.doors.http.app import create_app
 from parley.doors.http.context import Daemon
+from parley.doors.http.protocol import limited_protocol
 from parley.doors.http.settings import DaemonSettings
 from parley.store.base import Store
 
@@ -119,7 +120,7 @@ def _bind(host: str, port: int) -> socket.socket:
 def _config(app: object, daemon: DaemonSettings) -> uvicorn.Config:
     return uvicorn.Config(
         app,  # type: ignore[arg-type]
-        http="httptools",
+        http=limited_protocol(daemon.header_timeout),
         loop="none",
         lifespan="off",
         log_level=daemon.log_level,
@@ -129,7 +130,6 @@ def _config(app: object, daemon: DaemonSettings) -> uvicorn.Config:
         ssl_keyfile=daemon.tls_keyfile,
         timeout_keep_alive=5,
         timeout_graceful_shutdown=int(GRACE_S),
-        h11_max_incomplete_event_size=64 * 1024,
         backlog=2048,
     )
 

@@ -29,6 +29,8 @@ class DaemonSettings:
     api_key: str | None = attrs.field(default=None, repr=False)
     allowed_origins: tuple[str, ...] = ()
     max_body_bytes: int = DEFAULT_MAX_BODY
+    # Seconds a client has to send a request's headers (slow clients are cut off).
+    header_timeout: float = 10.0
 
     @property
     def loopback(self) -> bool:
@@ -73,11 +75,12 @@ def daemon_settings(settings: Settings, flags: Mapping[str, Any]) -> DaemonSetti
 
 
 def _from_env(text: str, want: type, var: str) -> Any:
-    if want is int:
+    if want in (int, float):
         try:
-            return int(text)
+            return want(text)
         except ValueError:
-            raise ConfigError(f"environment {var} must be an integer, got {text!r}") from None
+            kind = "an integer" if want is int else "a number"
+            raise ConfigError(f"environment {var} must be {kind}, got {text!r}") from None
     if want is list:
         return [part.strip() for part in text.split(",") if part.strip()]
     return text
@@ -105,6 +108,8 @@ def _check(daemon: DaemonSettings, where: dict[str, str]) -> None:
         )
     if daemon.max_body_bytes <= 0:
         raise ConfigError(f"{origin('max_body_bytes')}: max_body_bytes must be positive")
+    if daemon.header_timeout <= 0:
+        raise ConfigError(f"{origin('header_timeout')}: header_timeout must be positive")
     if bool(daemon.tls_certfile) != bool(daemon.tls_keyfile):
         raise ConfigError("TLS needs both tls_certfile and tls_keyfile")
     if daemon.api_key is not None and len(daemon.api_key) < 16:
