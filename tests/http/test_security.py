@@ -220,3 +220,26 @@ async def test_slow_and_oversized_headers_are_cut_off(start: Any) -> None:
         10,
     )
     assert ok.startswith(b"HTTP/1.1 200 ")
+
+
+async def test_tls_with_a_certificate_and_key(start: Any, tmp_path: Path) -> None:
+    import ssl
+
+    import trustme
+
+    authority = trustme.CA()
+    certificate = authority.issue_cert("127.0.0.1", "localhost")
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    certificate.cert_chain_pems[0].write_to_path(str(cert_file))
+    certificate.private_key_pem.write_to_path(str(key_file))
+    daemon: RunningDaemon = await start(
+        args=("--tls-certfile", str(cert_file), "--tls-keyfile", str(key_file))
+    )
+    assert daemon.url.startswith("https://127.0.0.1:")
+    trust = ssl.create_default_context()
+    authority.configure_trust(trust)
+    async with httpx.AsyncClient(base_url=daemon.api, verify=trust) as http:
+        assert (await http.get("/health")).json()["status"] == "ok"
+    async with httpx.AsyncClient(base_url=daemon.api) as untrusting:
+        with pytest.raises(httpx.ConnectError):
+            await untrusting.get("/health")
