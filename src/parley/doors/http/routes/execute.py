@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -92,7 +93,7 @@ async def _single_shot(d: Daemon, body: models.SingleShot, stream: bool) -> Resp
             d.service.delete_session(info.session_id)
 
     try:
-        return await _run(d, info.session_id, body.prompt, stream, on_start=forget)
+        return await _run(d, info.session_id, body.prompt, stream, on_end=forget)
     except BaseException:
         forget()
         raise
@@ -103,7 +104,7 @@ async def _run(
     session_id: str,
     prompt: str,
     stream: bool,
-    on_start: Any = None,
+    on_end: Callable[[object], None] | None = None,
 ) -> Response:
     if d.streams.closing:
         raise ParleyError(ErrorCode.SHUTTING_DOWN, "the daemon is stopping")
@@ -120,8 +121,8 @@ async def _run(
         if subscription is not None:
             subscription.close()
         raise
-    if on_start is not None:
-        handle.outcome.add_done_callback(on_start)
+    if on_end is not None:
+        handle.outcome.add_done_callback(on_end)
     if subscription is not None:
         return StreamingResponse(
             d.streams.turn_stream(subscription, handle, started),
