@@ -1,11 +1,11 @@
-// A complete minimal Parley host in JavaScript (ESM), on the @parley/client package.
+// A complete minimal Parley host in JavaScript (ESM), on the parley-agent-client package.
 //
 //   (cd clients/typescript && npm ci && npm run build)    # once
 //   node examples/host.mjs ["your prompt"]
 //
 // It spawns `parley serve` ($PARLEY_COMMAND, else `parley` on PATH) with the scripted provider
 // and examples/scripts/hello.json, runs one turn in this folder, and streams what happens.
-// In your own project: `import { spawnAgent } from "@parley/client";`
+// In your own project: `import { spawnAgent } from "parley-agent-client";`
 
 import { createInterface } from "node:readline/promises";
 import { dirname, join } from "node:path";

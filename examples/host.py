@@ -12,8 +12,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from parley.client import Notification, ParleyClient, ParleyRpcError
-from parley.protocol.types import ApprovalRequestParams
+from parley.client import ApprovalRequestParams, Notification, ParleyClient, ParleyRpcError
 
 HERE = Path(__file__).resolve().parent
 

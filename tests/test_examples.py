@@ -53,7 +53,7 @@ def _code_blocks(markdown: str) -> list[str]:
     ("example", "imports"),
     [
         ("host.py", {}),
-        ("host.mjs", {'"../clients/typescript/dist/index.js"': '"@parley/client"'}),
+        ("host.mjs", {'"../clients/typescript/dist/index.js"': '"parley-agent-client"'}),
     ],
 )
 def test_hosts_doc_shows_each_example_host_whole(example: str, imports: dict[str, str]) -> None:

@@ -12,14 +12,31 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from parley.protocol.schema_check import Unsupported, compile_schema, json_equal
-from parley.protocol.schemagen import generate
+from parley.protocol.schemagen import ERROR_CODES, EXAMPLES, definitions, generate, messages
 from parley.protocol.validation import first_error, validator_for
 from parley.tools.registry import BUILTIN_TOOLS
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "schemas" / "v1" / "examples"
-GENERATED = generate()
+EXAMPLE_FILES = Path(__file__).resolve().parents[2] / "schemas" / EXAMPLES
+
+
+def _bundled(name: str) -> dict[str, Any]:
+    """A definition with every definition it uses under $defs: self-contained, as the server
+    validates params (notifications included, with their header fields)."""
+    defs = definitions()
+    used: dict[str, Any] = {}
+    pending = [defs[name]]
+    while pending:
+        text = json.dumps(pending.pop())
+        for other in defs:
+            if f'"#/$defs/{other}"' in text and other not in used:
+                used[other] = defs[other]
+                pending.append(defs[other])
+    return {**defs[name], "$defs": used} if used else dict(defs[name])
+
+
 SCHEMAS: dict[str, dict[str, Any]] = {
-    **{rel: s for rel, s in GENERATED.items() if "/" in rel or rel == "error-codes.json"},
+    **{m.file: _bundled(m.type.__name__) for m in messages()},
+    ERROR_CODES: generate()[ERROR_CODES],
     **{f"tools/{tool.name}": tool.input_schema for tool in BUILTIN_TOOLS},
 }
 POOL: list[Any] = [
@@ -74,6 +91,8 @@ def _sample(schema: dict[str, Any], root: dict[str, Any]) -> Any:
         return schema["const"]
     if "anyOf" in schema:
         return _sample(schema["anyOf"][-1], root)
+    if "allOf" in schema:
+        return _sample(schema["allOf"][0], root)
     kind = schema.get("type")
     kind = kind[0] if isinstance(kind, list) else kind
     if kind == "object":
@@ -120,7 +139,7 @@ def _mutate(value: Any, rng: random.Random, pool: list[Any]) -> Any:
 
 
 def _instances(rel: str, schema: dict[str, Any]) -> list[Any]:
-    path = EXAMPLES / rel
+    path = EXAMPLE_FILES / rel
     seeds: list[Any] = json.loads(path.read_text("utf-8")) if path.exists() else []
     seeds.append(_sample(schema, schema))
     pool = POOL + _strings(schema)

@@ -1,26 +1,27 @@
 #!/usr/bin/env node
-// Generates src/generated/types.ts from the wire contract in schemas/v1/.
+// Generates src/generated/types.ts from the wire contract in schemas/ (v1-index.json, v1/).
 //
 //   node scripts/generate.mjs            write src/generated/types.ts
 //   node scripts/generate.mjs --check    regenerate to a temp file; exit 1 if it differs
-//   node scripts/generate.mjs --schemas DIR --out FILE
+//   node scripts/generate.mjs --schemas DIR --out FILE    DIR holds v1-index.json and v1/
 //
-// One TypeScript type per schema name: a file's `title` and every `$defs` entry. The same name
-// may appear in many files (SessionInfo is the result of three methods); it must describe the
-// same shape everywhere, or generation fails. index.json gives the method maps, so
-// `request<M>()` and `on<M>()` are typed by method name. Only the JSON Schema keywords our
-// schemas use are understood; any other keyword fails loudly rather than being mistyped.
+// One TypeScript type per schema name: every `$defs` entry of v1/definitions.json, the ErrorCode
+// of v1/error-codes.json, and the title of every message file. A name is declared in one place;
+// declared twice, generation fails. v1-index.json gives the method maps, so `request<M>()` and
+// `on<M>()` are typed by method name. Only the JSON Schema keywords our schemas use are
+// understood; any other keyword fails loudly rather than being mistyped.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, posix, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const PACKAGE = resolve(HERE, "..");
-const DEFAULT_SCHEMAS = resolve(PACKAGE, "../../schemas/v1");
+const DEFAULT_SCHEMAS = resolve(PACKAGE, "../../schemas");
 const DEFAULT_OUT = resolve(PACKAGE, "src/generated/types.ts");
+const INDEX = "v1-index.json";
 
 // Keywords that only constrain values: shown in JSDoc, not in types.
 const CONSTRAINTS = [
@@ -56,80 +57,89 @@ function readJson(path) {
   return JSON.parse(readFileSync(path, "utf8"));
 }
 
-/** Every named schema: name -> {schema, docs: Set, where: [files]}; first file's copy wins. */
+/** Every named schema: name -> {schema, file, docs}. A name is declared once. */
 class NameTable {
   constructor() {
     this.entries = new Map();
   }
 
-  add(name, schema, doc, where) {
-    const shape = canonical(schema);
+  add(name, schema, file, doc) {
     const entry = this.entries.get(name);
-    if (entry === undefined) {
-      this.entries.set(name, { schema, shape, docs: new Set(doc ? [doc] : []), where: [where] });
-      return;
-    }
-    if (entry.shape !== shape) {
+    if (entry !== undefined) {
       throw new SchemaError(
-        `${name} has different shapes in ${entry.where[0]} and ${where}; ` +
-          "give one of them another name in the schemas",
+        `${name} is declared in ${entry.file} and in ${file}; declare it once and refer to it`,
       );
     }
-    if (doc) entry.docs.add(doc);
-    entry.where.push(where);
+    this.entries.set(name, { schema, file, docs: doc ? [doc] : [] });
   }
 }
 
-/** The shape of a schema, without annotations: two schemas with equal shapes type the same. */
-function canonical(schema) {
-  return JSON.stringify(schema, (key, value) => {
-    if (value && typeof value === "object" && !Array.isArray(value)) {
-      const out = {};
-      for (const k of Object.keys(value).sort()) {
-        if (k === "description" || k === "title" || k === "$id" || k === "$schema") continue;
-        if (k === "$defs") continue; // compared on their own, by name
-        out[k] = value[k];
-      }
-      return out;
-    }
-    return value;
-  });
-}
-
-function collect(schemasDir) {
-  const index = readJson(join(schemasDir, "index.json"));
+/**
+ * Reads the schema set: the index, then every file it names. `refs` maps a `$ref` as written in
+ * a file (relative to that file) to the name of the type it points at.
+ */
+function collect(root) {
+  const index = readJson(join(root, INDEX));
   const names = new NameTable();
-  const load = (file) => {
-    const schema = readJson(join(schemasDir, file));
+  const titles = new Map(); // schemas-relative file -> the type its root declares
+  const files = new Map(); // schemas-relative file -> parsed schema
+  const read = (file) => {
+    if (!files.has(file)) files.set(file, readJson(join(root, file)));
+    return files.get(file);
+  };
+  const definitions = read(index.definitions);
+  for (const [name, def] of Object.entries(definitions.$defs ?? {})) {
+    if (def.title !== name)
+      throw new SchemaError(`${index.definitions}#/$defs/${name} has title ${def.title}`);
+    names.add(name, def, index.definitions, def.description);
+  }
+  const declareFile = (file) => {
+    const schema = read(file);
     if (typeof schema.title !== "string") throw new SchemaError(`${file} has no title`);
-    for (const [name, def] of Object.entries(schema.$defs ?? {})) {
-      names.add(name, def, def.description, `${file}#/$defs/${name}`);
+    if (schema.$defs !== undefined) throw new SchemaError(`${file} declares $defs of its own`);
+    if (!titles.has(file)) {
+      titles.set(file, schema.title);
+      names.add(schema.title, schema, file, schema.description);
     }
-    names.add(schema.title, schema, schema.description, file);
     return schema.title;
   };
-  const requests = Object.entries(index.requests).map(([method, spec]) => ({
-    method,
+  const errorCodes = declareFile(index.errorCodes);
+  /** The type an index entry's schema location names; message files are declared on the way. */
+  const at = (location, type) => {
+    const [file, pointer] = location.split("#");
+    const name = pointer === undefined ? declareFile(file) : pointer.split("/").pop();
+    if (name !== type || !names.entries.has(name)) {
+      throw new SchemaError(`${location} is not a declaration of ${type}`);
+    }
+    return name;
+  };
+  const method = ([name, spec]) => ({
+    method: name,
     doc: spec.doc,
-    params: load(spec.params),
-    result: load(spec.result),
-  }));
-  const serverRequests = Object.entries(index.serverRequests).map(([method, spec]) => ({
-    method,
-    doc: spec.doc,
-    params: load(spec.params),
-    result: load(spec.result),
-  }));
-  const notifications = Object.entries(index.notifications).map(([method, spec]) => ({
-    method,
-    doc: spec.doc,
-    params: load(spec.params),
-  }));
-  const errorCodes = load(index.errorCodes);
+    params: at(spec.params, spec.paramsType),
+    ...(spec.result === undefined ? {} : { result: at(spec.result, spec.resultType) }),
+  });
+  const requests = Object.entries(index.requests).map(method);
+  const serverRequests = Object.entries(index.serverRequests).map(method);
+  const notifications = Object.entries(index.notifications).map(method);
+  const refs = (file) => (ref) => {
+    const [target, pointer] = ref.split("#");
+    const path = target === "" ? file : posix.join(posix.dirname(file), target);
+    if (pointer === undefined && titles.has(path)) return titles.get(path);
+    const match = /^\/\$defs\/([A-Za-z_][A-Za-z0-9_]*)$/.exec(pointer ?? "");
+    if (match && path === index.definitions && names.entries.has(match[1])) return match[1];
+    throw new SchemaError(`${file}: cannot resolve $ref ${ref}`);
+  };
+  for (const entry of names.entries.values()) entry.ref = refs(entry.file);
   return { index, names, requests, serverRequests, notifications, errorCodes };
 }
 
 // --- schema -> TypeScript ------------------------------------------------------------------------
+
+// Resolves a `$ref` of the schema being declared (relative to its file) to a type name.
+let resolveRef = (ref) => {
+  throw new SchemaError(`no schema is being declared, cannot resolve ${ref}`);
+};
 
 function typeOf(schema, where) {
   if (schema === true || (schema && Object.keys(schema).length === 0)) return "unknown";
@@ -139,11 +149,7 @@ function typeOf(schema, where) {
       throw new SchemaError(`${where}: the generator does not understand keyword "${key}"`);
     }
   }
-  if (schema.$ref !== undefined) {
-    const match = /^#\/\$defs\/([A-Za-z_][A-Za-z0-9_]*)$/.exec(schema.$ref);
-    if (!match) throw new SchemaError(`${where}: only local #/$defs/Name refs are supported`);
-    return match[1];
-  }
+  if (schema.$ref !== undefined) return resolveRef(schema.$ref);
   if (schema.const !== undefined) return JSON.stringify(schema.const);
   if (schema.enum !== undefined) return schema.enum.map((v) => JSON.stringify(v)).join(" | ");
   for (const key of ["anyOf", "oneOf"]) {
@@ -238,7 +244,8 @@ function jsdoc(text, schema, indent) {
 }
 
 function declaration(name, entry) {
-  const doc = jsdoc([...entry.docs].join("\n"), undefined, "");
+  resolveRef = entry.ref;
+  const doc = jsdoc(entry.docs.join("\n"), undefined, "");
   const schema = entry.schema;
   const isObject = schema.type === "object" && schema.$ref === undefined;
   const hasProps = Object.keys(schema.properties ?? {}).length > 0;
@@ -267,7 +274,7 @@ function constList(name, type, values) {
 export function generate(schemasDir = DEFAULT_SCHEMAS) {
   const { index, names, requests, serverRequests, notifications, errorCodes } = collect(schemasDir);
   const out = [
-    "// Generated by scripts/generate.mjs from schemas/v1/. Do not edit: run `npm run generate`.",
+    "// Generated by scripts/generate.mjs from schemas/v1 (by way of v1-index.json). Do not edit: run `npm run generate`.",
     "/* eslint-disable */",
     "",
     "/** The protocol major this package speaks. */",

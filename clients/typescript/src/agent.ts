@@ -166,7 +166,7 @@ export class ParleyAgent {
         throw new ParleyClientError(
           "protocol_version_mismatch",
           `parley serve speaks protocol ${supported.join(", ")}; this client asked for ` +
-            `${wanted}. Install a @parley/client that matches the installed parley.`,
+            `${wanted}. Install a parley-agent-client that matches the installed Parley.`,
           { cause: error },
         );
       }

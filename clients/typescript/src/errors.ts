@@ -6,14 +6,21 @@ import type { ErrorCode } from "./generated/types.js";
 /** A code this package raises itself: the process or the connection failed. */
 export type ClientErrorCode = "spawn_failed" | "connection_closed" | "protocol_version_mismatch";
 
-/** Codes the server may send; unknown future codes arrive as plain strings. */
-export type WireErrorCode = ErrorCode | "method_not_found" | "parse_error" | "invalid_request";
+/** Codes the server may send (schemas/v1/error-codes.json); unknown future codes arrive as
+ * plain strings. */
+export type WireErrorCode = ErrorCode;
+
+/** What caused an error. Declared here rather than taken from ES2022's `ErrorOptions`, so these
+ * declarations compile against any `lib` a host's project uses. */
+export interface ParleyErrorOptions {
+  cause?: unknown;
+}
 
 /** Base class: catch this to catch every error from this package. */
 export class ParleyError extends Error {
   readonly code: string;
 
-  constructor(code: string, message: string, options?: ErrorOptions) {
+  constructor(code: string, message: string, options?: ParleyErrorOptions) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;
@@ -46,7 +53,7 @@ export class ParleyClientError extends ParleyError {
   constructor(
     code: ClientErrorCode,
     message: string,
-    options?: ErrorOptions & { stderr?: readonly string[] },
+    options?: ParleyErrorOptions & { stderr?: readonly string[] },
   ) {
     super(code, message, options);
     this.stderr = options?.stderr ?? [];

@@ -1,4 +1,4 @@
-// @parley/client: drive Parley agent sessions from Node.
+// parley-agent-client: drive Parley agent sessions from Node.
 //
 //   const agent = await spawnAgent({ env: { PARLEY_PROVIDER: "scripted", PARLEY_SCRIPT: path } });
 //   const session = await agent.createSession({ cwd: process.cwd() });
@@ -21,6 +21,7 @@ export {
   type ClientErrorCode,
   ParleyClientError,
   ParleyError,
+  type ParleyErrorOptions,
   ParleyRpcError,
   type WireErrorCode,
 } from "./errors.js";

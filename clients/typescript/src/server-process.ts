@@ -96,7 +96,8 @@ export class ServerProcess {
       const code = (this.spawnError as NodeJS.ErrnoException).code;
       const hint =
         code === "ENOENT"
-          ? "; install Parley (pip install parley) or pass `command` / set PARLEY_COMMAND"
+          ? "; install Parley (`pipx install parley-agent-server` or " +
+            "`uv tool install parley-agent-server`) or pass `command` / set PARLEY_COMMAND"
           : "";
       return `could not start \`${command}\`: ${this.spawnError.message}${hint}`;
     }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import type { ApprovalRequestParams } from "@parley/client";
+import type { ApprovalRequestParams } from "parley-agent-client";
 
 import { READ_README, README, startAgent, workspace } from "./helpers.js";
 

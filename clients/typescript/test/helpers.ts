@@ -8,7 +8,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 
-import { type Notification, type ParleyAgent, type SpawnOptions, spawnAgent } from "@parley/client";
+import {
+  type Notification,
+  type ParleyAgent,
+  type SpawnOptions,
+  spawnAgent,
+} from "parley-agent-client";
 
 export type ScriptItem = Record<string, unknown> & { type: string };
 export type Script = ScriptItem[][];

@@ -7,7 +7,7 @@ import {
   ParleyError,
   SCHEMA_VERSION,
   spawnAgent,
-} from "@parley/client";
+} from "parley-agent-client";
 
 import { READ_README, STALLS, childPids, isRunning, startAgent, workspace } from "./helpers.js";
 
@@ -53,6 +53,8 @@ test("a program that does not exist fails with spawn_failed naming it", async (t
       assert.ok(error instanceof ParleyError);
       assert.equal(error.code, "spawn_failed");
       assert.match(error.message, /\/nonexistent\/parley serve.*ENOENT/);
+      // The hint names the package that installs the `parley` command.
+      assert.match(error.message, /pipx install parley-agent-server/);
       return true;
     },
   );

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { type Notification, ParleyRpcError } from "@parley/client";
+import { type Notification, ParleyRpcError } from "parley-agent-client";
 
 import { READ_README, README, STALLS, shape, startAgent, workspace } from "./helpers.js";
 

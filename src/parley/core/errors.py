@@ -11,6 +11,9 @@ class ErrorCode(enum.StrEnum):
 
     NOT_INITIALIZED = "not_initialized"
     PROTOCOL_VERSION_MISMATCH = "protocol_version_mismatch"
+    PARSE_ERROR = "parse_error"
+    INVALID_REQUEST = "invalid_request"
+    METHOD_NOT_FOUND = "method_not_found"
     INVALID_PARAMS = "invalid_params"
     SESSION_NOT_FOUND = "session_not_found"
     SESSION_BUSY = "session_busy"

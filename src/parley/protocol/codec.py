@@ -23,9 +23,9 @@ def _content_block(data: Any, _: Any) -> t.ContentBlock:
     return t.TextContent("text", data["text"])
 
 
-def _prompt(data: Any, _: Any) -> str | list[t.ContentBlock]:
+def _prompt(data: Any, _: Any) -> t.PromptText | list[t.ContentBlock]:
     if isinstance(data, str):
-        return data
+        return t.PromptText(data)
     return [_content_block(item, None) for item in data]
 
 
@@ -44,7 +44,7 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook_factory(attrs.has, struct_factory)
     conv.register_unstructure_hook_factory(attrs.has, unstruct_factory)
     conv.register_structure_hook(t.ContentBlock, _content_block)
-    conv.register_structure_hook(typing.Union[str, list[t.ContentBlock]], _prompt)  # noqa: UP007
+    conv.register_structure_hook(typing.Union[t.PromptText, list[t.ContentBlock]], _prompt)  # noqa: UP007
     conv.register_structure_hook(typing.Any, lambda v, _: v)
     conv.register_unstructure_hook(enum.Enum, lambda e: e.value)
     return conv

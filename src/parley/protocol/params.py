@@ -15,14 +15,13 @@ import orjson
 from parley.core.errors import ErrorCode, ParleyError
 from parley.protocol.codec import structure
 from parley.protocol.methods import REQUESTS_BY_NAME
-from parley.protocol.schemagen import file_stem, schema_for
+from parley.protocol.schemagen import standalone
 from parley.protocol.validation import SchemaValidator, check, validator_for
 
 
 @functools.cache
 def _validator(method: str) -> SchemaValidator:
-    spec = REQUESTS_BY_NAME[method]
-    return validator_for(schema_for(spec.params, f"methods/{file_stem(method)}.params.json", ""))
+    return validator_for(standalone(REQUESTS_BY_NAME[method].params))
 
 
 def parse_params(method: str, params: Any) -> Any:

@@ -121,6 +121,8 @@ class _Compiler:
         if key == "anyOf":
             branches = [self.compile(s) for s in value]
             return lambda v: any(b(v) for b in branches)
+        if key == "allOf":
+            return _every([self.compile(s) for s in value])
         if key == "$ref":
             return self._ref(value)
         if key == "additionalProperties":

@@ -8,7 +8,7 @@ on the wire and omitted when it holds its default. `doc` metadata becomes the sc
 from __future__ import annotations
 
 import operator
-from typing import Any, ClassVar, Literal, TypeAlias, TypeVar, dataclass_transform
+from typing import Any, ClassVar, Literal, NewType, TypeAlias, TypeVar, dataclass_transform
 
 import attrs
 
@@ -63,6 +63,7 @@ PermissionMode: TypeAlias = Literal["ask", "accept-edits", "allow", "deny"]
 ApprovalDecision: TypeAlias = Literal["allow_once", "allow_always", "reject_once", "reject_always"]
 StopReason: TypeAlias = Literal["end_turn", "max_turns", "cancelled", "refusal", "error"]
 ToolKind: TypeAlias = Literal["read", "edit", "execute"]
+MessageRole: TypeAlias = Literal["user", "assistant"]
 # (?!\n): Python's `$` (so jsonschema's) also matches before a final newline; ECMA-262's does not.
 SESSION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}(?!\n)$"
 
@@ -76,15 +77,21 @@ PATH_MAX = 4096
 DIRECTORIES_MAX = 32
 PROMPT_MAX = 2_000_000  # characters of text: more than any model's context window
 IMAGE_MAX = 30_000_000  # base64 characters (about 22 MB of image)
-BLOCKS_MAX = 100
 
 
 def _text(limit: int, text: str = "", **schema: Any) -> dict[str, Any]:
     return doc(text, maxLength=limit, **schema)
 
 
-def _strings(limit: int, count: int, text: str = "") -> dict[str, Any]:
-    return doc(text, maxItems=count, items={"type": "string", "maxLength": limit})
+Tag = NewType("Tag", str)
+DirectoryPath = NewType("DirectoryPath", str)
+PromptText = NewType("PromptText", str)
+# Strings with limits of their own, named so generated code has one type for each.
+NAMED_STRINGS: dict[Any, tuple[str, dict[str, Any]]] = {
+    Tag: ("A label for finding sessions.", {"maxLength": TAG_MAX}),
+    DirectoryPath: ("An absolute directory path.", {"maxLength": PATH_MAX}),
+    PromptText: ("A prompt's text.", {"maxLength": PROMPT_MAX}),
+}
 
 
 SESSION_ID = _text(ID_MAX, minLength=1)
@@ -221,7 +228,7 @@ class SessionInfo:
 class MessageView:
     """A stored conversation message. Blocks: text, thinking, tool_use, tool_result, image."""
 
-    role: Literal["user", "assistant"]
+    role: MessageRole
     content: list[dict[str, Any]]
     turn_id: str | None = None
 
@@ -266,7 +273,7 @@ class ProfileInfo:
 
 @wire_type
 class Empty:
-    """No fields."""
+    """An object with no fields: the params or result of a method that needs none."""
 
 
 # --- host -> server requests ------------------------------------------------------------------
@@ -304,12 +311,10 @@ class SessionCreateParams:
     model: str | None = attrs.field(default=None, metadata=_text(NAME_MAX))
     permission_mode: PermissionMode | None = None
     title: str | None = attrs.field(default=None, metadata=_text(TITLE_MAX))
-    tags: list[str] = attrs.field(factory=list, metadata=_strings(TAG_MAX, TAGS_MAX))
-    additional_directories: list[str] = attrs.field(
+    tags: list[Tag] = attrs.field(factory=list, metadata=doc("", maxItems=TAGS_MAX))
+    additional_directories: list[DirectoryPath] = attrs.field(
         factory=list,
-        metadata=_strings(
-            PATH_MAX, DIRECTORIES_MAX, "More directories the session's tools may use."
-        ),
+        metadata=doc("More directories the session's tools may use.", maxItems=DIRECTORIES_MAX),
     )
 
 
@@ -333,8 +338,8 @@ class SessionResumeParams:
 class SessionListParams:
     limit: int = attrs.field(default=50, metadata=doc("", minimum=1, maximum=1000))
     cursor: str | None = attrs.field(default=None, metadata=_text(NAME_MAX))
-    tags: list[str] = attrs.field(
-        factory=list, metadata=_strings(TAG_MAX, TAGS_MAX, "Only sessions with all these tags.")
+    tags: list[Tag] = attrs.field(
+        factory=list, metadata=doc("Only sessions with all these tags.", maxItems=TAGS_MAX)
     )
     cwd: str | None = attrs.field(
         default=None, metadata=_text(PATH_MAX, "Only sessions in this directory.")
@@ -384,13 +389,7 @@ class SessionForkParams:
 @wire_type
 class TurnSubmitParams:
     session_id: str = attrs.field(metadata=SESSION_ID)
-    prompt: str | list[ContentBlock] = attrs.field(
-        metadata=doc(
-            "Text, or content blocks.",
-            maxLength=PROMPT_MAX,
-            maxItems=BLOCKS_MAX,
-        )
-    )
+    prompt: PromptText | list[ContentBlock] = attrs.field(metadata=doc("Text, or content blocks."))
     turn_id: str | None = attrs.field(
         default=None,
         metadata=doc(
@@ -630,8 +629,10 @@ Event: TypeAlias = (
     | ApprovalResolved
 )
 
-# The string unions the schemas name ($defs), so types generated from them can name them too.
+# The unions the schemas name ($defs), so types generated from them can name them too.
 NAMED_UNIONS: dict[Any, str] = {
+    ContentBlock: "ContentBlock",
+    MessageRole: "MessageRole",
     PermissionMode: "PermissionMode",
     ApprovalDecision: "ApprovalDecision",
     StopReason: "StopReason",

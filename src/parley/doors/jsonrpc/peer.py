@@ -147,7 +147,7 @@ class JsonRpcPeer(JsonRPCProtocol):
             return super()._get_handler(feature_name)
         except JsonRpcMethodNotFound:
             raise JsonRpcMethodNotFound(
-                f"unknown method {feature_name!r}", data={"code": "method_not_found"}
+                f"unknown method {feature_name!r}", data={"code": ErrorCode.METHOD_NOT_FOUND.value}
             ) from None
 
     # --- sending -----------------------------------------------------------------------------
@@ -218,8 +218,8 @@ def _string_code(code: int) -> str:
     if code == RpcCode.INTERNAL_ERROR:
         return ErrorCode.INTERNAL.value
     names: dict[int, str] = {
-        RpcCode.PARSE_ERROR: "parse_error",
-        RpcCode.INVALID_REQUEST: "invalid_request",
-        RpcCode.METHOD_NOT_FOUND: "method_not_found",
+        RpcCode.PARSE_ERROR: ErrorCode.PARSE_ERROR.value,
+        RpcCode.INVALID_REQUEST: ErrorCode.INVALID_REQUEST.value,
+        RpcCode.METHOD_NOT_FOUND: ErrorCode.METHOD_NOT_FOUND.value,
     }
     return names.get(code, ErrorCode.INTERNAL.value)
