@@ -7,7 +7,17 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from parley.protocol.types import ApprovalDecision, PermissionMode, StopReason
+from parley.protocol.types import (
+    NAME_MAX,
+    PATH_MAX,
+    PROMPT_MAX,
+    TAG_MAX,
+    TAGS_MAX,
+    TITLE_MAX,
+    ApprovalDecision,
+    PermissionMode,
+    StopReason,
+)
 
 
 def _no_lone_surrogates(text: str) -> str:
@@ -20,7 +30,10 @@ def _no_lone_surrogates(text: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_no_lone_surrogates)]
-Name = Annotated[Text, Field(min_length=1, max_length=256)]
+# The same limits as the stdio door's (protocol/types.py, docs/security.md).
+Name = Annotated[Text, Field(min_length=1, max_length=NAME_MAX)]
+TagText = Annotated[Text, Field(min_length=1, max_length=TAG_MAX)]
+Path = Annotated[Text, Field(max_length=PATH_MAX)]
 
 
 class _Body(BaseModel):
@@ -31,24 +44,22 @@ class _Body(BaseModel):
 
 
 class SessionCreate(_Body):
-    name: Text | None = Field(None, max_length=1000, description="A title for the session.")
+    name: Text | None = Field(None, max_length=TITLE_MAX, description="A title for the session.")
     profile: Name | None = None
-    tags: list[Name] = Field(default_factory=list, max_length=64)
-    cwd: Text | None = Field(
-        None, max_length=4096, description="Absolute directory; default: the daemon's."
-    )
+    tags: list[TagText] = Field(default_factory=list, max_length=TAGS_MAX)
+    cwd: Path | None = Field(None, description="Absolute directory; default: the daemon's.")
     provider: Name | None = None
     model: Name | None = None
     permission_mode: PermissionMode | None = None
 
 
 class Execute(_Body):
-    prompt: Text = Field(min_length=1)
+    prompt: Text = Field(min_length=1, max_length=PROMPT_MAX)
     stream: bool = Field(False, description="true: answer with the turn's events as SSE.")
 
 
 class SingleShot(Execute):
-    cwd: Text | None = Field(None, max_length=4096)
+    cwd: Path | None = None
     profile: Name | None = None
     provider: Name | None = None
     model: Name | None = None
@@ -68,10 +79,10 @@ class DaemonUpdate(_Body):
 
     host: Name | None = None
     port: int | None = Field(None, ge=0, le=65535)
-    default_working_dir: Text | None = Field(None, max_length=4096)
-    tls_certfile: Text | None = Field(None, max_length=4096)
-    tls_keyfile: Text | None = Field(None, max_length=4096)
-    api_key_file: Text | None = Field(None, max_length=4096)
+    default_working_dir: Path | None = None
+    tls_certfile: Path | None = None
+    tls_keyfile: Path | None = None
+    api_key_file: Path | None = None
     allowed_origins: list[Name] | None = Field(None, max_length=64)
     max_body_bytes: int | None = Field(None, gt=0)
     header_timeout: float | None = Field(None, gt=0, le=3600)

@@ -84,7 +84,7 @@ async def _single_shot(d: Daemon, body: models.SingleShot, stream: bool) -> Resp
             provider=body.provider,
             model=body.model,
             permission_mode=body.permission_mode,
-            tags=[SINGLE_SHOT_TAG],
+            tags=[wire.Tag(SINGLE_SHOT_TAG)],
         )
     )
 

@@ -14,7 +14,7 @@ from parley.doors.http.errors import responses
 from parley.protocol import types as wire
 
 router = APIRouter(tags=["sessions"])
-Tag = Annotated[str, Query(min_length=1, max_length=256)]
+Tag = Annotated[str, Query(min_length=1, max_length=wire.TAG_MAX)]
 
 
 @router.get("/sessions", response_model=models.SessionList, responses=responses())
@@ -25,12 +25,12 @@ async def list_sessions(
     ] = None,
     tags: Annotated[list[Tag] | None, Query(description="Sessions with every tag.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    cursor: Annotated[str | None, Query(max_length=wire.NAME_MAX)] = None,
 ) -> Response:
     """Newest first, a page at a time: pass next_cursor back as cursor for the next."""
     service = daemon(request).service
     page = service.list_sessions(
-        wire.SessionListParams(limit=limit, cursor=cursor, tags=tags or [])
+        wire.SessionListParams(limit=limit, cursor=cursor, tags=[wire.Tag(t) for t in tags or ()])
     )
     sessions, next_cursor = page.sessions, page.next_cursor
     if days_back is not None:
@@ -54,7 +54,7 @@ async def create_session(request: Request, body: models.SessionCreate) -> Respon
             model=body.model,
             permission_mode=body.permission_mode,
             title=body.name,
-            tags=list(body.tags),
+            tags=[wire.Tag(t) for t in body.tags],
         )
     )
     return json(views.session(info), 201)
