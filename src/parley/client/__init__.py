@@ -100,6 +100,10 @@ __all__ = [
 ]
 
 
+def __dir__() -> list[str]:
+    return sorted([*globals(), "ParleyHttpClient"])
+
+
 def __getattr__(name: str) -> object:
     # The HTTP client loads httpx: only for hosts that use it.
     if name == "ParleyHttpClient":
