@@ -12,9 +12,9 @@ ALLOWED: dict[str, set[str]] = {
     "core": set(),
     "protocol": {"core"},
     "store": {"core", "protocol"},
-    "tools": {"core", "protocol"},
+    "tools": {"core", "protocol", "config", "(root)"},
     "providers": {"core", "protocol", "config"},
-    "config": {"core", "providers", "engine"},  # validation only, imported inside functions
+    "config": {"core", "providers", "engine", "tools"},  # validation, inside functions only
     "engine": {"core", "protocol", "config", "store", "providers", "tools"},
     "doors": set(),
     "doors.jsonrpc": {"core", "protocol"},
@@ -23,7 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "client": {"core", "protocol", "doors.jsonrpc", "(root)"},
 }
 # Imported inside a function, never at module level: what the layer table marks as validation.
-LAZY_ONLY = {("config", "providers"), ("config", "engine")}
+LAZY_ONLY = {("config", "providers"), ("config", "engine"), ("config", "tools")}
 
 
 def _package(path: Path) -> str:

@@ -86,7 +86,13 @@ def test_the_concepts_are_the_names() -> None:
     """The premise of the checks below: every concept has a title, and every title a concept
     (but for the definitions file's root and the titled inline literals)."""
     assert CONCEPTS <= TITLES
-    assert {"ParleyDefinitions", "TextContentType", "ImageContentType"} == TITLES - CONCEPTS
+    inline_literals = {
+        "TextContentType",
+        "ImageContentType",
+        "McpServerStdioType",
+        "McpServerHttpType",
+    }
+    assert {"ParleyDefinitions", *inline_literals} == TITLES - CONCEPTS
     assert not [name for name in TITLES if COPY.search(name)]
 
 
@@ -135,9 +141,10 @@ def test_datamodel_code_generator_makes_one_class_per_concept(tmp_path: Path) ->
             del sys.modules[loaded]
 
 
-# quicktype merges the members of a union of objects into one class (ContentBlock) and names
-# the union of their `type` literals (TextContentType | ImageContentType) itself.
-QUICKTYPE_MERGED = {"ContentType"}
+# quicktype merges the members of a union of objects into one class (ContentBlock, McpServer)
+# and names the union of their `type` literals (TextContentType | ImageContentType) itself; it
+# also merges McpTransport with the MCP servers' `type` literals into one enum it calls Mcp.
+QUICKTYPE_MERGED = {"ContentType", "Mcp"}
 
 
 def test_quicktype_makes_one_type_per_concept(tmp_path: Path) -> None:
@@ -151,6 +158,8 @@ def test_quicktype_makes_one_type_per_concept(tmp_path: Path) -> None:
             "--src-lang",
             "schema",
             "--just-types",
+            "--acronym-style",
+            "original",
             "-o",
             str(out),
             *SCHEMA_FILES,
@@ -165,7 +174,7 @@ def test_quicktype_makes_one_type_per_concept(tmp_path: Path) -> None:
     # quicktype types an object with no properties as a map, so Empty is no type of its own, and
     # a string with limits (Tag, DirectoryPath, PromptText) as a plain string.
     strings = {tp.__name__ for tp in NAMED_STRINGS}
-    assert CONCEPTS - set(declared) == {"Empty", *strings}, "concepts with no type"
+    assert CONCEPTS - set(declared) == {"Empty", "McpTransport", *strings}, "concepts with no type"
 
 
 def test_json_schema_to_typescript_names_every_type_as_the_schemas_do(tmp_path: Path) -> None:

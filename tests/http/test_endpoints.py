@@ -300,3 +300,21 @@ async def test_docs_are_served_offline(daemon: RunningDaemon) -> None:
         schema = (await http.get("/openapi.json")).json()
         assert schema["openapi"].startswith("3.1")
         assert "/api/v1/sessions/{session_id}/stream" in schema["paths"]
+
+
+async def test_configured_mcp_servers_are_listed_without_their_secrets(
+    start: Any, isolated_env: dict[str, str]
+) -> None:
+    config_dir = Path(isolated_env["PARLEY_CONFIG_DIR"])
+    config_dir.mkdir(parents=True)
+    (config_dir / "config.toml").write_text(
+        '[mcp_servers.web]\nurl = "http://127.0.0.1:9/mcp"\n'
+        'headers = { Authorization = "Bearer sk-0123456789abcdef" }\n'
+    )
+    daemon = await start()
+    async with daemon.client() as http:
+        modules = (await http.get("/config/modules")).json()
+        assert modules["mcp_servers"] == [
+            {"name": "web", "transport": "http", "enabled": True, "trusted": False}
+        ]
+        assert "0123456789abcdef" not in (await http.get("/config")).text

@@ -23,6 +23,7 @@ import {
   type SessionInfo,
   type SessionListParams,
   type SessionListResult,
+  type ToolListResult,
   type TurnResult,
   type TurnSubmitParams,
 } from "./generated/types.js";
@@ -262,6 +263,11 @@ export class ParleyAgent {
 
   listProviders(): Promise<ProviderListResult> {
     return this.request("provider/list", {});
+  }
+
+  /** The session's tools (built-in and MCP) and its MCP servers; starts servers not yet started. */
+  listTools(sessionId: string): Promise<ToolListResult> {
+    return this.request("tool/list", { sessionId });
   }
 
   // --- turns -------------------------------------------------------------------------------------

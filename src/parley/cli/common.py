@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from parley.config import Settings, load_settings
 from parley.core.errors import ParleyError
+from parley.core.redact import redact
 
 if TYPE_CHECKING:  # the store is imported when it is opened, not at start-up
     from parley.store.base import Store
@@ -42,11 +43,18 @@ def settings_from(args: argparse.Namespace, **extra: Any) -> Settings:
     return load_settings(flags, config_path=args.config)
 
 
+class _RedactingFormatter(logging.Formatter):
+    """Log lines, tracebacks included, with credentials masked (core/redact)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
 def setup_logging(settings: Settings) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_RedactingFormatter("parley %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(
-        stream=sys.stderr,
-        level=getattr(logging, settings.log_level.upper(), logging.WARNING),
-        format="parley %(levelname)s %(name)s: %(message)s",
+        level=getattr(logging, settings.log_level.upper(), logging.WARNING), handlers=[handler]
     )
     if settings.log_level != "debug":
         # pygls logs every expected error (busy session, bad params) with a traceback.

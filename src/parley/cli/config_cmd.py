@@ -14,11 +14,11 @@ import attrs
 from parley.cli.common import add_settings_flags, fail, settings_from
 from parley.config import Settings, paths
 from parley.config.secrets import masked
-from parley.config.settings import ENV_VARS
+from parley.config.settings import ENV_VARS, NOT_SETTINGS
 from parley.core.errors import ParleyError
 
 EXIT_OK, EXIT_USAGE = 0, 2
-_NESTED = ("providers", "prices")
+_NESTED = ("providers", "prices", "mcp_servers")
 
 
 def add_config_parser(subparsers: Any) -> None:
@@ -46,7 +46,7 @@ def effective(settings: Settings) -> dict[str, tuple[Any, str]]:
     rows: dict[str, tuple[Any, str]] = {}
     for field in attrs.fields(Settings):
         name = field.name
-        if name in ("sources", "env"):
+        if name in NOT_SETTINGS:
             continue
         value, source = getattr(settings, name), settings.sources.get(name, "default")
         if name in _NESTED and value:

@@ -19,6 +19,7 @@ from parley.config import Settings
 from parley.config import paths as config_paths
 from parley.core.errors import ParleyError
 from parley.core.messages import user_text
+from parley.core.redact import redact
 from parley.providers import registry
 from parley.providers.base import Completion, ModelRequest, ProviderConfig
 
@@ -49,7 +50,7 @@ class Report:
             out += ["", "What to fix:", *(f"  - {fix}" for fix in self.fixes)]
         else:
             out += ["", "Everything looks ready."]
-        return "\n".join(out) + "\n"
+        return redact("\n".join(out) + "\n")  # never a key, never a password in a URL
 
 
 def doctor(settings: Settings, online: bool, config_path: Path | None = None) -> tuple[int, str]:
@@ -57,6 +58,7 @@ def doctor(settings: Settings, online: bool, config_path: Path | None = None) ->
     _check_python(report)
     _check_paths(report, settings, config_path or config_paths.config_file(settings.env))
     configs = _check_providers(report, settings)
+    _check_mcp(report, settings)
     if online:
         asyncio.run(_check_online(report, configs))
     return report.code, report.render()
@@ -124,6 +126,31 @@ def _check_providers(report: Report, settings: Settings) -> dict[str, ProviderCo
     else:
         report.ok(f"new sessions use {listing.default}")
     return configs
+
+
+def _check_mcp(report: Report, settings: Settings) -> None:
+    """The config file's and the default profile's MCP servers: does each start?"""
+    if not settings.mcp_servers:
+        report.note("MCP servers: none configured")
+        return
+    from parley.engine.profile_files import load_profiles
+    from parley.engine.session_tools import mcp_servers
+    from parley.tools.mcp.probe import probe
+
+    cwd = Path.cwd()
+    profile = load_profiles(settings, cwd).get(settings.profile)
+    if profile is None:
+        return  # the profile's own problem is not an MCP one
+    for result in asyncio.run(probe(mcp_servers(None, profile, settings), cwd, settings.env)):
+        name = result.config.name
+        if result.started:
+            report.ok(f"MCP server {name}: starts, {len(result.tools)} tools")
+        else:
+            report.problem(
+                f"MCP server {name}: does not start: {result.error}",
+                f"fix [mcp_servers.{name}] in {result.config.source} (try: parley mcp list)",
+                1,
+            )
 
 
 async def _check_online(report: Report, configs: dict[str, ProviderConfig]) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from parley.cli.common import add_settings_flags
 from parley.cli.config_cmd import add_config_parser
 from parley.cli.daemon import add_daemon_parser
+from parley.cli.mcp_cmd import add_mcp_parser
 from parley.cli.sessions_cmd import add_sessions_parser
 
 
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_daemon_parser(sub)
     add_config_parser(sub)
     add_sessions_parser(sub)
+    add_mcp_parser(sub)
 
     doctor = sub.add_parser("doctor", help="check the installation and each provider's setup")
     doctor.add_argument(

@@ -16,6 +16,7 @@ from typing import Any
 
 from parley.cli.approvals import RunApprovals, approvals_for_run, terminal_available
 from parley.cli.common import fail, open_store, settings_from, setup_logging
+from parley.cli.guard import guard_process
 from parley.core.errors import ErrorCode, ParleyError
 from parley.engine.askers import Answerer
 from parley.engine.pump import Batch, Pump
@@ -66,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         fail(exc)
         return EXIT_USAGE
     setup_logging(settings)
+    guard_process()
     printer = _Printer(stream_text=args.output == "text", ndjson=args.display == "ndjson")
     store = open_store(settings, args.ephemeral)
     try:

@@ -27,6 +27,9 @@ def serve(args: argparse.Namespace) -> int:
     from parley.doors.jsonrpc import pygls_core
 
     pygls_core.install()
+    from parley.cli.guard import guard_process
+
+    guard_process()  # before any tool can run; after the early answer, which it would delay
     from parley.doors.stdio.app import serve as serve_stdio
 
     return serve_stdio(

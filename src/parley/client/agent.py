@@ -231,6 +231,13 @@ class ParleyClient:
         )
         return result
 
+    async def list_tools(self, session_id: str) -> wire.ToolListResult:
+        """The session's tools (built-in and MCP) and its MCP servers; starts those not started."""
+        result: wire.ToolListResult = await self.call(
+            m.TOOL_LIST, {"sessionId": session_id}, wire.ToolListResult
+        )
+        return result
+
     # --- turns ---------------------------------------------------------------------------------
 
     async def submit_turn(

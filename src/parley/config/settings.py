@@ -16,7 +16,7 @@ from typing import Any
 import attrs
 
 from parley.config import paths
-from parley.config.secrets import is_secret
+from parley.config.secrets import is_secret, remember_settings
 from parley.core.errors import ErrorCode, ParleyError
 
 PERMISSION_MODES = ("ask", "accept-edits", "allow", "deny")
@@ -56,9 +56,13 @@ class Settings:
     rules: list[dict[str, Any]] = attrs.field(factory=list)
     # The [daemon] table (`parley daemon`); it may hold the API key, so it stays out of repr().
     daemon: dict[str, Any] = attrs.field(factory=dict, repr=False)
+    # [mcp_servers.<name>] sections; env and headers may hold tokens, so they stay out of repr().
+    mcp_servers: dict[str, dict[str, Any]] = attrs.field(factory=dict, repr=False)
     # Where each setting's value came from: "default", a file path, "env PARLEY_X", "flag --x".
     sources: dict[str, str] = attrs.field(factory=dict, eq=False)
     env: Mapping[str, str] = attrs.field(factory=lambda: dict(os.environ), eq=False, repr=False)
+    # The config file these settings were read from (whether or not it exists).
+    config_path: Path | None = attrs.field(default=None, eq=False)
 
     def data_path(self) -> Path:
         if self.data_dir:
@@ -67,7 +71,8 @@ class Settings:
 
 
 attrs.resolve_types(Settings)
-_FIELDS = {f.name: f for f in attrs.fields(Settings) if f.name not in ("sources", "env")}
+NOT_SETTINGS = ("sources", "env", "config_path")
+_FIELDS = {f.name: f for f in attrs.fields(Settings) if f.name not in NOT_SETTINGS}
 
 # PARLEY_* variables and the setting each one sets.
 ENV_VARS: dict[str, str] = {
@@ -253,7 +258,19 @@ def _daemon(value: Any, where: str) -> dict[str, Any]:
     return checked
 
 
-_SECTIONS = {"providers": _providers, "prices": _prices, "rules": _rules, "daemon": _daemon}
+def _mcp_servers(value: Any, where: str) -> dict[str, dict[str, Any]]:
+    from parley.tools.mcp.config import check_servers  # reads tables; no MCP SDK import
+
+    return check_servers(value, where)
+
+
+_SECTIONS = {
+    "providers": _providers,
+    "prices": _prices,
+    "rules": _rules,
+    "mcp_servers": _mcp_servers,
+    "daemon": _daemon,
+}
 
 
 def _from_file(name: str, value: Any, where: str) -> Any:
@@ -287,6 +304,7 @@ def load_settings(
     settings = Settings(env=env)
     settings.sources = {name: "default" for name in _FIELDS}
     path = config_path or paths.config_file(env)
+    settings.config_path = path
     for key, value in read_config_file(path).items():
         name = key.replace("-", "_")
         if name not in _FIELDS:
@@ -310,6 +328,7 @@ def load_settings(
         setattr(settings, name, check_type(value, want, name, flag))
         settings.sources[name] = f"flag {flag}"
     _check_values(settings)
+    remember_settings(env, settings.providers)
     return settings
 
 

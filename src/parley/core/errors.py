@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from typing import Any
 
+from parley.core.redact import redact
+
 
 class ErrorCode(enum.StrEnum):
     """Stable string codes carried in `error.data.code` and in `error` notifications."""
@@ -36,7 +38,10 @@ class ErrorCode(enum.StrEnum):
 
 
 class ParleyError(Exception):
-    """An error with a stable code; front doors translate it, never its traceback."""
+    """An error with a stable code; front doors translate it, never its traceback.
+
+    Its message never carries a credential: known secrets and URL passwords are masked.
+    """
 
     def __init__(
         self,
@@ -46,6 +51,7 @@ class ParleyError(Exception):
         data: dict[str, Any] | None = None,
         recoverable: bool = False,
     ) -> None:
+        message = redact(message)
         super().__init__(message)
         self.code = code
         self.message = message

@@ -43,6 +43,7 @@ FIELDS = (
     "max_turns",
     "permission_mode",
     "rules",
+    "mcp_servers",
 )
 
 
@@ -171,6 +172,7 @@ class _Fields:
             max_turns=max_turns,
             permission_mode=self.permission_mode(),
             rules=self.rules(),
+            mcp_servers=self.mcp_servers(),
             source=str(self.path),
         )
 
@@ -223,9 +225,12 @@ class _Fields:
         known = [t.name for t in BUILTIN_TOOLS]
         names = self.strings(field)
         for i, name in enumerate(names):
-            if name not in known:
+            # MCP tools are known only once their servers run: a name or glob (mcp__git__*).
+            if name not in known and not name.startswith("mcp__"):
                 raise self.error(
-                    f"{field}[{i}]", f"unknown tool {name!r}; known tools: {', '.join(known)}"
+                    f"{field}[{i}]",
+                    f"unknown tool {name!r}; known tools: {', '.join(known)}, "
+                    "or an MCP tool mcp__<server>__<tool> (globs allowed)",
                 )
         return names
 
@@ -245,6 +250,13 @@ class _Fields:
             why = " in a project profile" if self.project and mode in PERMISSION_MODES else ""
             raise self.error("permission_mode", f"must be one of {', '.join(allowed)}{why}")
         return mode
+
+    def mcp_servers(self) -> dict[str, dict[str, Any]]:
+        from parley.tools.mcp.config import check_servers
+
+        if "mcp_servers" not in self.data:
+            return {}
+        return check_servers(self.data["mcp_servers"], str(self.path), project=self.project)
 
     def rules(self) -> tuple[dict[str, Any], ...]:
         from parley.engine.rules import parse_rules

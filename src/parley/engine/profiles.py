@@ -28,6 +28,8 @@ class Profile:
     max_turns: int = 50
     permission_mode: str | None = None
     rules: tuple[dict[str, Any], ...] = ()
+    # [mcp_servers.NAME] tables, as in the config file; never from a project's profile.
+    mcp_servers: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     source: str = "builtin"
 
 

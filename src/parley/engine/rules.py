@@ -18,9 +18,9 @@ from typing import Any
 import attrs
 
 from parley.config import ConfigError
-from parley.core.globs import glob_match
+from parley.core.globs import GlobError, compile_glob, glob_match
 from parley.engine.permissions import Action
-from parley.engine.shell_commands import command_pieces, simple_commands
+from parley.engine.shell_commands import deny_candidates, simple_commands
 from parley.tools.paths import resolve_path
 
 _ACTIONS = ("allow", "deny", "ask")
@@ -64,8 +64,12 @@ class Rule:
             if not commands:
                 return False
             return all(glob_match(pattern, c, path=False) for c in commands)
-        # Deny and ask: any command on the line, or anything that may be one.
-        return any(glob_match(pattern, p, path=False) for p in (line, *command_pieces(line)))
+        # Deny and ask: any command on the line, or anything it runs; a line that cannot be
+        # seen into matches (fail closed).
+        candidates = deny_candidates(line)
+        if candidates is None:
+            return True
+        return any(glob_match(pattern, c, path=False) for c in candidates)
 
     def describe(self) -> str:
         match = ", ".join(f"{k} = {v!r}" for k, v in self.match.items())
@@ -95,8 +99,27 @@ def parse_rules(raw: Iterable[Mapping[str, Any]], source: str) -> list[Rule]:
             isinstance(k, str) and isinstance(v, str) for k, v in match.items()
         ):
             raise RuleError(f"{where}: match must map argument names to glob strings")
+        _check_globs(where, tool, match)
         rules.append(Rule(tool, action, dict(match), source))
     return rules
+
+
+def _check_globs(where: str, tool: str, match: Mapping[str, str]) -> None:
+    """Every pattern of a rule must be readable: a typo must not silently never match."""
+    patterns = [("tool", tool, False)]
+    patterns += [
+        (
+            f"match.{key}",
+            value.removeprefix("./") if key in _PATH_KEYS else value,
+            key in _PATH_KEYS,
+        )
+        for key, value in match.items()
+    ]
+    for name, pattern, path in patterns:
+        try:
+            compile_glob(pattern, path=path)
+        except GlobError as exc:
+            raise RuleError(f"{where}: {name} {pattern!r} is not a valid glob: {exc}") from None
 
 
 def rule_view(input: Mapping[str, Any], cwd: Path) -> dict[str, Any]:

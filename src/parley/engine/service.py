@@ -18,7 +18,7 @@ from typing import Any
 
 import attrs
 
-from parley.config import Settings
+from parley.config import Settings, paths
 from parley.core.errors import ErrorCode, ParleyError
 from parley.core.ids import new_id
 from parley.core.messages import ImageBlock, Message, TextBlock, message_to_dict
@@ -29,6 +29,7 @@ from parley.engine.profile_files import load_profiles
 from parley.engine.profiles import Profile
 from parley.engine.rules import Rule, parse_rules
 from parley.engine.session import Session
+from parley.engine.session_tools import session_tools
 from parley.engine.turn import run_turn
 from parley.engine.turn_handle import TurnHandle
 from parley.protocol import types as wire
@@ -37,6 +38,7 @@ from parley.providers import registry
 from parley.providers.base import Provider
 from parley.store.base import Store
 from parley.store.records import SessionRecord, TurnStatus
+from parley.tools.mcp.config import session_tables
 from parley.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
@@ -95,6 +97,13 @@ class Service:
         self.rules: list[Rule] = parse_rules(
             settings.rules, settings.sources.get("rules", "config")
         )
+        # Parley's own files, which no tool may read or change: its configuration (keys,
+        # rules, profiles) and its session store (every session's conversation).
+        self.protected = tuple(
+            p.expanduser().resolve()
+            for p in (settings.config_path, paths.config_dir(settings.env), settings.data_path())
+            if p is not None
+        )
         self._loaded: OrderedDict[str, Session] = OrderedDict()
         self._turns: dict[str, TurnHandle] = {}  # by session id: its running turn
 
@@ -130,6 +139,12 @@ class Service:
         """Every built-in tool (a session's profile may allow fewer)."""
         return ToolRegistry.builtin(None, [])
 
+    async def tool_list(self, session_id: str) -> wire.ToolListResult:
+        """The session's tools and where each comes from; its MCP servers start if needed."""
+        from parley.engine.tool_list import tool_list
+
+        return await tool_list(self._session(session_id))
+
     # --- sessions ----------------------------------------------------------------------------
 
     def create_session(self, params: wire.SessionCreateParams) -> wire.SessionInfo:
@@ -161,6 +176,7 @@ class Service:
             title=params.title,
             tags=list(params.tags),
             additional_directories=extra,
+            mcp_servers=session_tables(params.mcp_servers),
         )
         session = self._open(record, [], profile)
         session.provider  # noqa: B018  # a bad provider or script fails before anything is stored
@@ -247,10 +263,11 @@ class Service:
             history,
             profile,
             make_provider,
-            ToolRegistry.builtin(profile.allowed_tools, profile.disallowed_tools),
+            session_tools(record, profile, self.settings),
             self.store,
             self.hub,
             self.settings.tool_timeout,
+            self.protected,
         )
 
     def _session(self, session_id: str) -> Session:

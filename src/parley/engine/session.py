@@ -29,6 +29,7 @@ class Session:
         store: Store,
         hub: Hub,
         tool_timeout_s: float,
+        protected: tuple[Path, ...] = (),
     ) -> None:
         self.record = record
         self.history = history
@@ -41,7 +42,9 @@ class Session:
         self.hub = hub
         roots = (Path(record.cwd), *(Path(d) for d in record.additional_directories))
         self.tool_context = ToolContext(
-            roots=tuple(r.resolve() for r in roots), timeout_s=tool_timeout_s
+            roots=tuple(r.resolve() for r in roots),
+            timeout_s=tool_timeout_s,
+            protected=protected,
         )
         # Built once: context files are read when the session starts (or is loaded).
         self.system_prompt = system_prompt(profile, self.tool_context)
@@ -58,6 +61,7 @@ class Session:
         self._provider = provider
 
     async def aclose(self) -> None:
+        await self.tools.aclose()  # lets go of its MCP servers; the last user stops each
         if self._provider is not None:
             await self._provider.aclose()
 

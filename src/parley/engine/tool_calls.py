@@ -9,12 +9,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from parley.core.errors import ErrorCode
-from parley.core.messages import ToolResultBlock, ToolUseBlock
+from parley.core.messages import ImageBlock, ToolResultBlock, ToolUseBlock
+from parley.core.redact import redact
 from parley.engine.history import INTERRUPTED
 from parley.engine.permissions import ToolCall, Verdict
 from parley.engine.session import Session
 from parley.protocol import types as wire
-from parley.tools.base import Tool, ToolError, ToolOutput
+from parley.tools.base import Tool, ToolError, ToolOutput, in_thread
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +29,10 @@ async def run_tool_call(
     authorize: Authorizer,
     *,
     refuse: str | None = None,
-) -> ToolResultBlock:
-    """Never raises for tool trouble: every failure becomes a result the model can read.
+) -> list[ToolResultBlock | ImageBlock]:
+    """The call's result, then any images it returned.
+
+    Never raises for tool trouble: every failure becomes a result the model can read.
 
     Every call the host saw start (`tool/started`) is also seen to end (`tool/completed`),
     even when the turn is cancelled while it runs or waits for approval. With `refuse`, the
@@ -37,11 +40,19 @@ async def run_tool_call(
     """
     tool = session.tools.get(use.name)
     display, failure = await _prepare(session, tool, use)
+    display = _redacted(display)
     if refuse is not None:
         failure = ToolOutput(refuse, is_error=True)
     session.publish(
         turn_id,
-        wire.ToolStarted(use.id, use.name, use.input, tool.kind if tool else None, display),
+        wire.ToolStarted(
+            use.id,
+            use.name,
+            use.input,
+            tool.kind if tool else None,
+            display,
+            tool.server if tool else None,
+        ),
     )
     started = time.monotonic()
     output = ToolOutput(INTERRUPTED, is_error=True)  # what the host sees if the turn is cancelled
@@ -51,6 +62,10 @@ async def run_tool_call(
         elif tool is not None:
             output = await _execute(session, turn_id, tool, use, authorize, display)
     finally:
+        # A credential a tool met (`cat ~/.netrc`, a URL in a log) goes no further.
+        output = ToolOutput(
+            redact(output.text), output.is_error, _redacted(output.display), output.images
+        )
         duration_ms = int((time.monotonic() - started) * 1000)
         session.publish(
             turn_id,
@@ -58,7 +73,7 @@ async def run_tool_call(
                 use.id, use.name, output.text, output.is_error, duration_ms, output.display
             ),
         )
-    return ToolResultBlock(use.id, output.text, output.is_error)
+    return [ToolResultBlock(use.id, output.text, output.is_error), *output.images]
 
 
 async def _prepare(
@@ -72,11 +87,17 @@ async def _prepare(
         )
     if problem := session.tools.validate_input(tool, use.input):
         return None, ToolOutput(f"invalid input for {use.name}: {problem}", is_error=True)
+    ctx = session.tool_context
     try:
-        # Previews read files (to diff them): off the event loop.
-        return await asyncio.to_thread(tool.preview, use.input, session.tool_context), None
+        # Previews read files (to diff them): off the event loop, and bounded in time.
+        preview = in_thread(lambda _stop: tool.preview(use.input, ctx))
+        return await asyncio.wait_for(preview, ctx.timeout_s), None
     except ToolError as exc:
         return None, ToolOutput(str(exc), is_error=True)
+    except TimeoutError:
+        return None, ToolOutput(
+            f"{use.name} could not prepare the call within {ctx.timeout_s:g}s", is_error=True
+        )
     except Exception as exc:
         return None, _crashed(use.name, exc)
 
@@ -108,6 +129,17 @@ async def _execute(
         return ToolOutput(f"{use.name} timed out after {limit:g}s and was stopped", is_error=True)
     except Exception as exc:  # a bug in a tool must not end the turn
         return _crashed(use.name, exc)
+
+
+def _redacted(value: Any) -> Any:
+    """`value` (a display dict) with every string in it redacted."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redacted(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redacted(v) for v in value]
+    return value
 
 
 def _crashed(name: str, exc: Exception) -> ToolOutput:

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from parley.core.errors import ErrorCode, ParleyError
-from parley.core.messages import Message, TextBlock
+from parley.core.messages import Message, TextBlock, ToolResultBlock
 from parley.engine.compaction import compact_if_needed
 from parley.engine.history import repair
 from parley.engine.session import Session
@@ -37,6 +38,9 @@ class _Turn:
     def emit(self, event: wire.Event) -> None:
         self.session.publish(self.turn_id, event)
 
+    def progress(self, stage: Any, message: str, data: dict[str, Any]) -> None:
+        self.emit(wire.Progress(stage, message, data))
+
     def result(self, stop: wire.StopReason, error: ParleyError | None = None) -> wire.TurnResult:
         return wire.TurnResult(
             session_id=self.session.id,
@@ -57,6 +61,9 @@ class _Turn:
         self.emit(wire.Progress("turn_started", "turn started"))
         session.add_message(self.turn_id, prompt)
         try:
+            # Tools that must be discovered (MCP servers) are brought up to date, and started
+            # on first need, before the model is asked.
+            await session.tools.load(self.progress)
             for step in range(1, session.profile.max_turns + 1):
                 response = await self.model_step(step)
                 if isinstance(response, wire.TurnResult):  # failed; partial reply kept
@@ -72,15 +79,18 @@ class _Turn:
                 # A response cut off by the output limit may have cut off its last call's input.
                 cut = calls[-1] if response.stop_reason == "max_tokens" else None
                 results = [
-                    await run_tool_call(
+                    block
+                    for c in calls
+                    for block in await run_tool_call(
                         session,
                         self.turn_id,
                         c,
                         self.authorize,
                         refuse=TRUNCATED_CALL if c is cut else None,
                     )
-                    for c in calls
                 ]
+                # Images a tool returned go after every tool result, as providers require.
+                results.sort(key=lambda b: not isinstance(b, ToolResultBlock))
                 session.add_message(self.turn_id, Message("user", tuple(results)))
             self.emit(wire.ResultFinal("".join(self.reply)))
             return self.result("max_turns")

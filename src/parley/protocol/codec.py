@@ -23,6 +23,12 @@ def _content_block(data: Any, _: Any) -> t.ContentBlock:
     return t.TextContent("text", data["text"])
 
 
+def _mcp_server(data: Any, _: Any) -> t.McpServer:
+    if data.get("type") == "http":
+        return converter().structure(data, t.McpServerHttp)
+    return converter().structure(data, t.McpServerStdio)
+
+
 def _prompt(data: Any, _: Any) -> t.PromptText | list[t.ContentBlock]:
     if isinstance(data, str):
         return t.PromptText(data)
@@ -44,6 +50,7 @@ def make_converter() -> cattrs.Converter:
     conv.register_structure_hook_factory(attrs.has, struct_factory)
     conv.register_unstructure_hook_factory(attrs.has, unstruct_factory)
     conv.register_structure_hook(t.ContentBlock, _content_block)
+    conv.register_structure_hook(t.McpServer, _mcp_server)
     conv.register_structure_hook(typing.Union[t.PromptText, list[t.ContentBlock]], _prompt)  # noqa: UP007
     conv.register_structure_hook(typing.Any, lambda v, _: v)
     conv.register_unstructure_hook(enum.Enum, lambda e: e.value)

@@ -41,6 +41,7 @@ TURN_CANCEL: Final = "turn/cancel"
 PROFILE_LIST: Final = "profile/list"
 PROFILE_GET: Final = "profile/get"
 PROVIDER_LIST: Final = "provider/list"
+TOOL_LIST: Final = "tool/list"
 APPROVAL_REQUEST: Final = "approval/request"
 CANCEL_REQUEST: Final = "$/cancelRequest"
 
@@ -103,6 +104,13 @@ REQUESTS: Final[tuple[Method, ...]] = (
         t.Empty,
         t.ProviderListResult,
         "Providers, whether each is configured, and its default model.",
+    ),
+    Method(
+        TOOL_LIST,
+        t.SessionRef,
+        t.ToolListResult,
+        "The session's tools, built-in and from MCP servers, with where each comes from, and "
+        "its MCP servers; starts the servers not yet started.",
     ),
 )
 

@@ -60,6 +60,8 @@ def _repr(self: Any) -> str:
 
 
 PermissionMode: TypeAlias = Literal["ask", "accept-edits", "allow", "deny"]
+ToolSource: TypeAlias = Literal["builtin", "mcp"]
+McpTransport: TypeAlias = Literal["stdio", "http"]
 ApprovalDecision: TypeAlias = Literal["allow_once", "allow_always", "reject_once", "reject_always"]
 StopReason: TypeAlias = Literal["end_turn", "max_turns", "cancelled", "refusal", "error"]
 ToolKind: TypeAlias = Literal["read", "edit", "execute"]
@@ -297,6 +299,42 @@ class InitializeResult:
 
 
 @wire_type
+class NameValue:
+    """An environment variable or an HTTP header."""
+
+    name: str
+    value: str
+
+
+@wire_type
+class McpServerStdio:
+    """An MCP server Parley runs as a subprocess, speaking MCP on its stdin and stdout."""
+
+    name: str = attrs.field(metadata=doc("Names its tools: mcp__<name>__<tool>.", minLength=1))
+    command: str = attrs.field(metadata=doc("The program; looked up on PATH.", minLength=1))
+    args: list[str] = attrs.field(factory=list)
+    env: list[NameValue] = attrs.field(
+        factory=list, metadata=doc("Set for the server, besides HOME, PATH, USER and the like.")
+    )
+    type: Literal["stdio"] | None = attrs.field(
+        default=None, metadata=doc("Optional: a server without a type is a stdio one.")
+    )
+
+
+@wire_type
+class McpServerHttp:
+    """An MCP server Parley reaches over streamable HTTP."""
+
+    type: Literal["http"]
+    name: str = attrs.field(metadata=doc("Names its tools: mcp__<name>__<tool>.", minLength=1))
+    url: str = attrs.field(metadata=doc("", pattern=r"^https?://"))
+    headers: list[NameValue] = attrs.field(factory=list)
+
+
+McpServer: TypeAlias = McpServerStdio | McpServerHttp
+
+
+@wire_type
 class SessionCreateParams:
     session_id: str | None = attrs.field(
         default=None,
@@ -315,6 +353,14 @@ class SessionCreateParams:
     additional_directories: list[DirectoryPath] = attrs.field(
         factory=list,
         metadata=doc("More directories the session's tools may use.", maxItems=DIRECTORIES_MAX),
+    )
+    mcp_servers: list[McpServer] = attrs.field(
+        factory=list,
+        metadata=doc(
+            "MCP servers for this session, in ACP's session/new shape; they join (and by name "
+            "replace) the config file's and the profile's, start on first need, and are "
+            "never trusted."
+        ),
     )
 
 
@@ -444,6 +490,44 @@ class ProfileListResult:
 
 
 @wire_type
+class ToolInfo:
+    name: str = attrs.field(metadata=doc("The name the model calls it by."))
+    description: str
+    kind: ToolKind = attrs.field(
+        metadata=doc("How permissions treat it: read, edit, or execute (asks by default).")
+    )
+    source: ToolSource
+    input_schema: dict[str, Any]
+    server: str | None = attrs.field(default=None, metadata=doc("The MCP server, for mcp tools."))
+    original_name: str | None = attrs.field(
+        default=None, metadata=doc("The tool's own name on its MCP server.")
+    )
+
+
+McpServerStatus: TypeAlias = Literal["not_started", "running", "stopped", "failed"]
+
+
+@wire_type
+class McpServerInfo:
+    name: str
+    transport: McpTransport
+    status: McpServerStatus = attrs.field(
+        metadata=doc("stopped: idle, or went away; it starts again on the next call.")
+    )
+    tool_count: int = 0
+    trusted: bool = attrs.field(
+        default=False, metadata=doc("Its tools' readOnlyHint makes them read tools.")
+    )
+    error: str | None = attrs.field(default=None, metadata=doc("Why it has no tools now."))
+
+
+@wire_type
+class ToolListResult:
+    tools: list[ToolInfo]
+    mcp_servers: list[McpServerInfo] = attrs.field(factory=list)
+
+
+@wire_type
 class ProviderListResult:
     providers: list[ProviderInfo]
     default: str | None = attrs.field(
@@ -504,6 +588,8 @@ ProgressStage: TypeAlias = Literal[
     "compacting",
     "compacted",
     "interrupted",
+    "mcp_starting",
+    "mcp_failed",
 ]
 
 
@@ -549,6 +635,9 @@ class ToolStarted:
     display: dict[str, Any] | None = attrs.field(
         default=None,
         metadata=doc("Render hints: path and unified diff for edits, command for bash."),
+    )
+    server: str | None = attrs.field(
+        default=None, metadata=doc("The MCP server the tool belongs to; omitted for built-ins.")
     )
 
 
@@ -638,4 +727,8 @@ NAMED_UNIONS: dict[Any, str] = {
     StopReason: "StopReason",
     ToolKind: "ToolKind",
     ProgressStage: "ProgressStage",
+    McpServerStatus: "McpServerStatus",
+    ToolSource: "ToolSource",
+    McpTransport: "McpTransport",
+    McpServer: "McpServer",
 }

@@ -10,6 +10,7 @@ import attrs
 
 from parley.config import ConfigError, Settings
 from parley.core.errors import ErrorCode, ParleyError
+from parley.core.redact import redact
 from parley.protocol import types as wire
 from parley.providers.base import Provider, ProviderConfig
 from parley.providers.pricing import parse_overrides
@@ -163,7 +164,8 @@ def _detail(settings: Settings, kind: ProviderKind) -> str:
     if kind.name == "scripted":
         return f"script {settings.script}"
     if kind.name in ("ollama", "openai-compatible"):
-        return f"server {setting(settings, kind.name, 'base_url', kind.credential_env)}"
+        # A password in the server's URL is masked: this goes to hosts, doctor and logs.
+        return redact(f"server {setting(settings, kind.name, 'base_url', kind.credential_env)}")
     return f"key from {key_hint(settings, kind.name, kind.credential_env)}"
 
 

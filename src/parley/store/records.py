@@ -36,6 +36,9 @@ class SessionRecord:
     forked_from: str | None = None
     # Decisions the user made "always" for, by tool name: {"bash": "allow"}.
     remembered: dict[str, str] = attrs.field(factory=dict)
+    # MCP servers the host gave this session (session/create `mcpServers`), as
+    # {"name", "command", "args", "env"} or {"name", "url", "headers"} tables.
+    mcp_servers: list[dict[str, Any]] = attrs.field(factory=list)
 
 
 @attrs.frozen

@@ -57,6 +57,7 @@ _SESSION_COLUMNS = """
     s.session_id, s.cwd, s.profile, s.provider, s.model, s.permission_mode, s.created_at,
     s.updated_at, s.title, s.tags, s.additional_directories, s.input_tokens, s.output_tokens,
     s.cache_read_tokens, s.cache_write_tokens, s.cost_usd, s.forked_from, s.remembered,
+    s.mcp_servers,
     (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.session_id = s.session_id),
     (SELECT COALESCE(MAX(number), 0) FROM turns t WHERE t.session_id = s.session_id)
 """
@@ -230,6 +231,7 @@ class SqliteStore(Store):
             additional_directories=source.additional_directories,
             forked_from=source_id,
             remembered=source.remembered,
+            mcp_servers=source.mcp_servers,
         )
         try:
             self.create_session(fork)
@@ -476,8 +478,9 @@ def _session(row: tuple[Any, ...]) -> SessionRecord:
         totals=Usage(row[11], row[12], row[13], row[14], row[15]),
         forked_from=row[16],
         remembered=_decode(row[17]),
-        last_seq=row[18],
-        turn_count=row[19],
+        mcp_servers=_decode(row[18]),
+        last_seq=row[19],
+        turn_count=row[20],
     )
 
 
@@ -499,6 +502,7 @@ _MUTABLE_COLUMNS = (
     "cost_usd",
     "forked_from",
     "remembered",
+    "mcp_servers",
 )
 
 
@@ -521,4 +525,5 @@ def _mutable_values(record: SessionRecord) -> tuple[object, ...]:
         t.cost_usd,
         record.forked_from,
         _encode(record.remembered),
+        _encode(record.mcp_servers),
     )

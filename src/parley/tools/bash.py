@@ -14,6 +14,7 @@ import shutil
 import signal
 from typing import Any, BinaryIO
 
+from parley.core.redact import command_env
 from parley.tools.base import Tool, ToolContext, ToolError, ToolOutput
 from parley.tools.output import HeadTail
 
@@ -23,9 +24,6 @@ KILL_GRACE_S = 2.0
 # How long to wait for the output pipe to close once the group is gone (a process that left
 # the group on purpose may hold it open).
 _DRAIN_S = 1.0
-# Parley's own provider credentials stay out of commands' environment, so that a command such
-# as `env` cannot copy them into the conversation.
-_HIDDEN_ENV = ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "AZURE_OPENAI_API_KEY")
 
 
 class Bash(Tool):
@@ -63,7 +61,8 @@ class Bash(Tool):
     async def run(self, input: dict[str, Any], ctx: ToolContext) -> ToolOutput:
         command: str = input["command"]
         timeout = _timeout(input, ctx)
-        env = {k: v for k, v in os.environ.items() if k not in _HIDDEN_ENV}
+        # Parley's own credentials stay out: `env` must not copy them into the conversation.
+        env = command_env()
         env.update(PAGER="cat", GIT_PAGER="cat")
         # Output goes to a pipe of our own rather than asyncio's: on Python 3.11 `proc.wait()`
         # would also wait for asyncio's pipes to close, which a background process can delay.

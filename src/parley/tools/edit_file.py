@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import attrs
 
-from parley.tools.base import Tool, ToolContext, ToolError, ToolOutput
+from parley.tools.base import Tool, ToolContext, ToolError, ToolOutput, in_thread
 from parley.tools.diff import unified_diff
 from parley.tools.file_io import decode_text, read_existing, write_atomic
 from parley.tools.paths import PATH_INPUT, display_path, resolve_inside
@@ -73,11 +72,11 @@ class EditFile(Tool):
         return _plan(input, ctx).display(ctx)
 
     async def run(self, input: dict[str, Any], ctx: ToolContext) -> ToolOutput:
-        return await asyncio.to_thread(self._edit, input, ctx)
+        return await in_thread(lambda _stop: self._edit(input, ctx))
 
     def _edit(self, input: dict[str, Any], ctx: ToolContext) -> ToolOutput:
         change = _plan(input, ctx)
-        write_atomic(change.path, change.new.encode("utf-8"), change.shown)
+        write_atomic(ctx, change.path, change.new.encode("utf-8"), change.shown)
         count = len(input["edits"])
         edits = f"{count} edits, " if count > 1 else ""
         return ToolOutput(
@@ -91,7 +90,7 @@ def _plan(input: dict[str, Any], ctx: ToolContext) -> _Change:
     """Read the file and apply every edit in memory; nothing is written here."""
     path = resolve_inside(ctx, input["path"])
     shown = display_path(ctx, path)
-    data = read_existing(path, shown)
+    data = read_existing(ctx, path, shown)
     if data is None:
         raise ToolError(f"{shown} does not exist; use write_file to create a file")
     old = decode_text(data, shown)

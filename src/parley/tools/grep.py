@@ -1,19 +1,23 @@
-"""`grep`: lines matching a regular expression, in a file or under a directory."""
+"""`grep`: lines matching a regular expression, in a file or under a directory.
+
+The search runs in a child process (tools/search.py): a pattern that backtracks forever is
+stopped with that process when the tool's time limit ends, and the server never waits on it.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import re
-from pathlib import Path
+import json
+import sys
 from typing import Any
 
+from parley.core.redact import command_env
 from parley.tools.base import Tool, ToolContext, ToolError, ToolOutput
-from parley.tools.file_io import looks_binary
-from parley.tools.paths import display_path, resolve_inside
-from parley.tools.walk import iter_files
+from parley.tools.paths import resolve_inside
+from parley.tools.search import MAX_FILE_BYTES, MAX_LINE, MAX_MATCHES
 
-_MAX_MATCHES = 500
-_MAX_FILE_BYTES = 5_000_000
+# What the child may answer: its text is cut at the output budget, so this is generous.
+_MAX_ANSWER = 4_000_000
 
 
 class Grep(Tool):
@@ -22,7 +26,8 @@ class Grep(Tool):
     description = (
         "Search file contents with a regular expression (Python syntax). Searches every text file "
         "under path (default: the working directory) and returns matching lines as "
-        "'file:line: text'."
+        f"'file:line: text' (at most {MAX_MATCHES} matches, lines cut at {MAX_LINE} "
+        f"characters; files over {MAX_FILE_BYTES // 1_000_000} MB and binary files are skipped)."
     )
     input_schema = {
         "type": "object",
@@ -35,44 +40,40 @@ class Grep(Tool):
     }
 
     async def run(self, input: dict[str, Any], ctx: ToolContext) -> ToolOutput:
-        try:
-            regex = re.compile(input["pattern"])
-        except re.error as exc:
-            raise ToolError(f"invalid regular expression: {exc}") from None
         target = resolve_inside(ctx, input.get("path", "."), must_exist=True)
-        # File I/O off the event loop: a big tree must not stall other sessions.
-        return await asyncio.to_thread(self._search, regex, target, ctx)
+        request = {
+            "pattern": input["pattern"],
+            "target": str(target),
+            "roots": [str(r) for r in ctx.roots],
+            "protected": [str(p) for p in ctx.protected],
+            "max_output_chars": ctx.max_output_chars,
+        }
+        answer = await _in_child(json.dumps(request).encode())
+        if "error" in answer:
+            raise ToolError(answer["error"])
+        return ToolOutput(answer["text"], display={"matches": answer["matches"]})
 
-    def _search(self, regex: re.Pattern[str], target: Path, ctx: ToolContext) -> ToolOutput:
-        files = [target] if target.is_file() else iter_files(target)
-        hits: list[str] = []
-        scanned = 0
-        for path in files:
-            if len(hits) >= _MAX_MATCHES:
-                break
-            try:
-                real = path.resolve()
-                if not any(real.is_relative_to(root) for root in ctx.roots):
-                    continue  # a symlink pointing out of the tree
-                if real.stat().st_size > _MAX_FILE_BYTES:
-                    continue
-                data = real.read_bytes()
-            except OSError:
-                continue
-            if looks_binary(data):
-                continue
-            scanned += 1
-            shown = display_path(ctx, path)
-            for number, line in enumerate(data.decode("utf-8", errors="replace").splitlines(), 1):
-                if regex.search(line):
-                    hits.append(f"{shown}:{number}: {line[:500]}")
-                    if len(hits) >= _MAX_MATCHES:
-                        break
-        if not hits:
-            return ToolOutput(f"no matches in {scanned} file(s)", display={"matches": 0})
-        text = "\n".join(hits)
-        if len(hits) >= _MAX_MATCHES:
-            text += f"\n[stopped at {_MAX_MATCHES} matches; narrow the pattern or path]"
-        if len(text) > ctx.max_output_chars:
-            text = text[: ctx.max_output_chars] + "\n[output cut]"
-        return ToolOutput(text, display={"matches": len(hits)})
+
+async def _in_child(request: bytes) -> dict[str, Any]:
+    """Run the search in `python -m parley.tools.search`; it is killed if this is cancelled
+    (the tool's time limit, a cancelled turn)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "parley.tools.search",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=command_env(),
+    )
+    try:
+        out, err = await proc.communicate(request)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+    if proc.returncode != 0 or len(out) > _MAX_ANSWER:
+        detail = err.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
+        raise ToolError(f"grep failed: {detail[0][:500]}")
+    answer: dict[str, Any] = json.loads(out)
+    return answer

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
-from parley.tools.base import Tool, ToolContext, ToolError, ToolOutput
+from parley.core.globs import GlobError, compile_glob
+from parley.tools.base import Tool, ToolContext, ToolError, ToolOutput, in_thread
 from parley.tools.paths import display_path, resolve_inside
 from parley.tools.walk import iter_files
 
@@ -32,21 +34,29 @@ class ListFiles(Tool):
     }
 
     async def run(self, input: dict[str, Any], ctx: ToolContext) -> ToolOutput:
-        pattern = input["pattern"].strip() or "**/*"
-        if pattern.startswith("/") or ".." in pattern.split("/"):
-            # Globs may not climb out: resolve the fixed prefix like any other path.
-            resolve_inside(ctx, pattern.split("*", 1)[0] or ".")
-        matches: list[str] = []
-        truncated = False
-        for path in iter_files(ctx.cwd, pattern):
-            if len(matches) >= _MAX_RESULTS:
-                truncated = True
-                break
-            matches.append(display_path(ctx, path))
-        if not matches:
-            raise ToolError(f"no files match {pattern!r}")
-        matches.sort()
-        text = "\n".join(matches)
-        if truncated:
-            text += f"\n[only the first {_MAX_RESULTS} matches are shown; narrow the pattern]"
-        return ToolOutput(text, display={"pattern": pattern, "count": len(matches)})
+        return await in_thread(lambda stop: _list(input["pattern"], ctx, stop))
+
+
+def _list(pattern: str, ctx: ToolContext, stop: threading.Event) -> ToolOutput:
+    pattern = pattern.strip() or "**/*"
+    if pattern.startswith("/") or ".." in pattern.split("/"):
+        # Globs may not climb out: resolve the fixed prefix like any other path.
+        resolve_inside(ctx, pattern.split("*", 1)[0] or ".")
+    matches: list[str] = []
+    truncated = False
+    try:
+        compile_glob(pattern.removeprefix("./"))
+    except GlobError as exc:
+        raise ToolError(f"invalid pattern {pattern!r}: {exc}") from None
+    for path in iter_files(ctx.cwd, pattern, skip=ctx.protected, stop=stop):
+        if len(matches) >= _MAX_RESULTS:
+            truncated = True
+            break
+        matches.append(display_path(ctx, path))
+    if not matches:
+        raise ToolError(f"no files match {pattern!r}")
+    matches.sort()
+    text = "\n".join(matches)
+    if truncated:
+        text += f"\n[only the first {_MAX_RESULTS} matches are shown; narrow the pattern]"
+    return ToolOutput(text, display={"pattern": pattern, "count": len(matches)})

@@ -33,9 +33,24 @@ def resolve_inside(ctx: ToolContext, raw: str, *, must_exist: bool = False) -> P
             else f"the session's directories ({', '.join(map(str, ctx.roots))})"
         )
         raise ToolError(f"{raw} is outside {where}; only paths inside it may be used")
-    if must_exist and not resolved.exists():
-        raise ToolError(f"{raw} does not exist")
+    if is_protected(ctx, resolved):
+        raise ToolError(
+            f"{raw} is one of Parley's own files (its configuration or session store); "
+            "tools may not use it"
+        )
+    if must_exist:
+        try:
+            exists = resolved.exists()
+        except OSError as exc:
+            raise ToolError(f"cannot use {raw}: {exc.strerror}") from None
+        if not exists:
+            raise ToolError(f"{raw} does not exist")
     return resolved
+
+
+def is_protected(ctx: ToolContext, path: Path) -> bool:
+    """Whether `path` (resolved) is Parley's own configuration or data, or lies inside it."""
+    return any(path == p or path.is_relative_to(p) for p in ctx.protected)
 
 
 def resolve_path(cwd: Path, raw: str) -> Path:

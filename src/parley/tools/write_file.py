@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
-from parley.tools.base import Tool, ToolContext, ToolError, ToolOutput
+from parley.tools.base import Tool, ToolContext, ToolOutput, in_thread
 from parley.tools.diff import unified_diff
 from parley.tools.file_io import looks_binary, read_existing, write_atomic
 from parley.tools.paths import PATH_INPUT, display_path, resolve_inside
@@ -32,20 +31,16 @@ class WriteFile(Tool):
 
     def preview(self, input: dict[str, Any], ctx: ToolContext) -> dict[str, Any]:
         path, shown = _target(input, ctx)
-        return _display(shown, read_existing(path, shown), input["content"], ctx)
+        return _display(shown, read_existing(ctx, path, shown), input["content"], ctx)
 
     async def run(self, input: dict[str, Any], ctx: ToolContext) -> ToolOutput:
-        return await asyncio.to_thread(self._write, input, ctx)
+        return await in_thread(lambda _stop: self._write(input, ctx))
 
     def _write(self, input: dict[str, Any], ctx: ToolContext) -> ToolOutput:
         path, shown = _target(input, ctx)
         content: str = input["content"]
-        old = read_existing(path, shown)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ToolError(f"cannot create the directory for {shown}: {exc.strerror}") from None
-        write_atomic(path, content.encode("utf-8"), shown)
+        old = read_existing(ctx, path, shown)
+        write_atomic(ctx, path, content.encode("utf-8"), shown)
         lines = content.count("\n") + (1 if content and not content.endswith("\n") else 0)
         verb = "Created" if old is None else "Wrote"
         return ToolOutput(

@@ -154,6 +154,56 @@ export interface InitializeResult {
   capabilities: ServerCapabilities;
 }
 
+export type McpServer = McpServerStdio | McpServerHttp;
+
+/** An MCP server Parley reaches over streamable HTTP. */
+export interface McpServerHttp {
+  type: "http";
+  /**
+   * Names its tools: mcp__<name>__<tool>.
+   * @minLength 1
+   */
+  name: string;
+  /** @pattern ^https?:// */
+  url: string;
+  headers?: NameValue[];
+}
+
+export interface McpServerInfo {
+  name: string;
+  transport: McpTransport;
+  /** stopped: idle, or went away; it starts again on the next call. */
+  status: McpServerStatus;
+  toolCount?: number;
+  /** Its tools' readOnlyHint makes them read tools. */
+  trusted?: boolean;
+  /** Why it has no tools now. */
+  error?: string;
+}
+
+export type McpServerStatus = "not_started" | "running" | "stopped" | "failed";
+
+/** An MCP server Parley runs as a subprocess, speaking MCP on its stdin and stdout. */
+export interface McpServerStdio {
+  /**
+   * Names its tools: mcp__<name>__<tool>.
+   * @minLength 1
+   */
+  name: string;
+  /**
+   * The program; looked up on PATH.
+   * @minLength 1
+   */
+  command: string;
+  args?: string[];
+  /** Set for the server, besides HOME, PATH, USER and the like. */
+  env?: NameValue[];
+  /** Optional: a server without a type is a stdio one. */
+  type?: "stdio";
+}
+
+export type McpTransport = "stdio" | "http";
+
 export type MessageRole = "user" | "assistant";
 
 /** A stored conversation message. Blocks: text, thinking, tool_use, tool_result, image. */
@@ -161,6 +211,12 @@ export interface MessageView {
   role: MessageRole;
   content: Record<string, unknown>[];
   turnId?: string;
+}
+
+/** An environment variable or an HTTP header. */
+export interface NameValue {
+  name: string;
+  value: string;
 }
 
 export type PermissionMode = "ask" | "accept-edits" | "allow" | "deny";
@@ -227,7 +283,7 @@ export interface Progress {
   data?: Record<string, unknown>;
 }
 
-export type ProgressStage = "turn_started" | "model_request" | "tool_running" | "retrying" | "compacting" | "compacted" | "interrupted";
+export type ProgressStage = "turn_started" | "model_request" | "tool_running" | "retrying" | "compacting" | "compacted" | "interrupted" | "mcp_starting" | "mcp_failed";
 
 /** A prompt's text. */
 export type PromptText = string;
@@ -317,6 +373,8 @@ export interface SessionCreateParams {
    * @maxItems 32
    */
   additionalDirectories?: DirectoryPath[];
+  /** MCP servers for this session, in ACP's session/new shape; they join (and by name replace) the config file's and the profile's, start on first need, and are never trusted. */
+  mcpServers?: McpServer[];
 }
 
 /** session/get result. A session's info and a page of its messages (oldest first; nextCursor for more). */
@@ -436,7 +494,6 @@ export interface SessionListResult {
   nextCursor?: string;
 }
 
-/** session/delete params. Delete a session and everything stored for it. */
 export interface SessionRef {
   /**
    * @minLength 1
@@ -512,7 +569,29 @@ export interface ToolCompleted {
   display?: Record<string, unknown>;
 }
 
+export interface ToolInfo {
+  /** The name the model calls it by. */
+  name: string;
+  description: string;
+  /** How permissions treat it: read, edit, or execute (asks by default). */
+  kind: ToolKind;
+  source: ToolSource;
+  inputSchema: Record<string, unknown>;
+  /** The MCP server, for mcp tools. */
+  server?: string;
+  /** The tool's own name on its MCP server. */
+  originalName?: string;
+}
+
 export type ToolKind = "read" | "edit" | "execute";
+
+/** tool/list result. The session's tools, built-in and from MCP servers, with where each comes from, and its MCP servers; starts the servers not yet started. */
+export interface ToolListResult {
+  tools: ToolInfo[];
+  mcpServers?: McpServerInfo[];
+}
+
+export type ToolSource = "builtin" | "mcp";
 
 /** tool/started notification. A tool call is about to run. */
 export interface ToolStarted {
@@ -529,6 +608,8 @@ export interface ToolStarted {
   kind?: ToolKind;
   /** Render hints: path and unified diff for edits, command for bash. */
   display?: Record<string, unknown>;
+  /** The MCP server the tool belongs to; omitted for built-ins. */
+  server?: string;
 }
 
 /** turn/cancel params. Cancel the running turn; its turn/submit then answers with stopReason 'cancelled'. */
@@ -641,6 +722,8 @@ export interface RequestMap {
   "profile/get": { params: ProfileGetParams; result: ProfileInfo };
   /** Providers, whether each is configured, and its default model. */
   "provider/list": { params: Empty; result: ProviderListResult };
+  /** The session's tools, built-in and from MCP servers, with where each comes from, and its MCP servers; starts the servers not yet started. */
+  "tool/list": { params: SessionRef; result: ToolListResult };
 }
 
 /** Server -> host requests by method. */
@@ -695,6 +778,7 @@ export const REQUEST_METHODS = [
   "profile/list",
   "profile/get",
   "provider/list",
+  "tool/list",
 ] as const satisfies readonly RequestMethod[];
 
 export const NOTIFICATION_METHODS = [

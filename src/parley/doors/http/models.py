@@ -262,9 +262,16 @@ class Tool(BaseModel):
     description: str
 
 
+class McpServer(BaseModel):
+    name: str
+    transport: Literal["stdio", "http"]
+    enabled: bool
+    trusted: bool
+
+
 class Modules(BaseModel):
     tools: list[Tool]
-    mcp_servers: list[dict[str, Any]]
+    mcp_servers: list[McpServer]
 
 
 class Provider(BaseModel):

@@ -86,6 +86,9 @@ def handlers(server: ParleyServer) -> dict[str, Handler]:
     def provider_list(_: wire.Empty) -> wire.ProviderListResult:
         return server.service.provider_list()
 
+    async def tool_list(p: wire.SessionRef) -> wire.ToolListResult:
+        return await server.service.tool_list(p.session_id)
+
     return {
         m.INITIALIZE: initialize,
         m.SHUTDOWN: shutdown,
@@ -100,4 +103,5 @@ def handlers(server: ParleyServer) -> dict[str, Handler]:
         m.PROFILE_LIST: profile_list,
         m.PROFILE_GET: profile_get,
         m.PROVIDER_LIST: provider_list,
+        m.TOOL_LIST: tool_list,
     }

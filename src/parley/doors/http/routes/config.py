@@ -56,12 +56,22 @@ async def put_config(request: Request, body: models.ConfigUpdate) -> Response:
 
 @router.get("/config/modules", response_model=models.Modules, responses=responses())
 async def modules(request: Request) -> Response:
-    """The tools sessions can use (a profile may allow fewer) and MCP servers."""
+    """The built-in tools sessions can use (a profile may allow fewer) and the configured MCP
+    servers (`GET /config` has their settings, secrets masked)."""
+    service = daemon(request).service
     tools = [
-        {"name": t.name, "kind": t.kind, "description": t.description}
-        for t in daemon(request).service.tools()
+        {"name": t.name, "kind": t.kind, "description": t.description} for t in service.tools()
     ]
-    return json({"tools": tools, "mcp_servers": []})
+    servers = [
+        {
+            "name": name,
+            "transport": "http" if "url" in table else "stdio",
+            "enabled": table.get("enabled", True),
+            "trusted": table.get("trusted", False),
+        }
+        for name, table in service.settings.mcp_servers.items()
+    ]
+    return json({"tools": tools, "mcp_servers": servers})
 
 
 @router.get("/config/providers", response_model=models.Providers, responses=responses())
