@@ -69,6 +69,6 @@ def run_daemon(args: argparse.Namespace) -> int:
         settings,
         daemon,
         lambda: open_store(settings, args.ephemeral),
-        args.config or paths.config_file(settings.env),
+        settings.config_path or paths.config_file(settings.env),
         args.url_file,
     )

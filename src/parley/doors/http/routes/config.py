@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from parley.config import Settings, load_settings
 from parley.config.secrets import masked
-from parley.config.settings import ConfigError
+from parley.config.settings import NOT_SETTINGS, ConfigError
 from parley.doors.http import models
 from parley.doors.http.context import Daemon, daemon, json
 from parley.doors.http.errors import responses
@@ -109,7 +109,7 @@ def _view(d: Daemon) -> dict[str, Any]:
     values = {
         f.name: masked(f.name, getattr(settings, f.name))
         for f in attrs.fields(Settings)
-        if f.name not in ("sources", "env")
+        if f.name not in NOT_SETTINGS
     }
     return {
         "settings": values,
