@@ -53,11 +53,12 @@ class Host:
         *args: str,
         framing: Framing = Framing.HEADERS,
         entry: tuple[str, ...] = ("-m", "parley"),
+        command: str = "serve",
     ) -> Host:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             *entry,
-            "serve",
+            command,
             *args,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,

@@ -17,9 +17,19 @@ ALLOWED: dict[str, set[str]] = {
     "config": {"core", "providers", "engine", "tools"},  # validation, inside functions only
     "engine": {"core", "protocol", "config", "store", "providers", "tools"},
     "doors": set(),
-    "doors.jsonrpc": {"core", "protocol"},
+    "doors.jsonrpc": {"core", "protocol", "config", "store", "engine"},
     "doors.stdio": {"core", "protocol", "config", "store", "engine", "doors.jsonrpc", "(root)"},
     "doors.http": {"core", "protocol", "config", "store", "engine", "(root)"},
+    "doors.acp": {
+        "core",
+        "protocol",
+        "config",
+        "store",
+        "engine",
+        "tools",
+        "doors.jsonrpc",
+        "(root)",
+    },
     "client": {"core", "protocol", "doors.jsonrpc", "(root)"},
 }
 # Imported inside a function, never at module level: what the layer table marks as validation.

@@ -101,6 +101,7 @@ def test_the_wheel_ships_typing_marker_schemas_and_license(wheel: Path) -> None:
     assert "parley/py.typed" in names
     assert "parley/_schemas/v1-index.json" in names
     assert "parley/_schemas/v1/definitions.json" in names
+    assert "parley/doors/acp/schema/schema.json" in names  # `parley acp` checks params with it
     assert not [n for n in names if "examples" in n], "examples are not shipped"
     assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)
     metadata = next(n for n in names if n.endswith(".dist-info/METADATA"))

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from parley.cli.acp_cmd import add_acp_parser
 from parley.cli.common import add_settings_flags
 from parley.cli.config_cmd import add_config_parser
 from parley.cli.daemon import add_daemon_parser
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=_serve)
 
     add_daemon_parser(sub)
+    add_acp_parser(sub)
     add_config_parser(sub)
     add_sessions_parser(sub)
     add_mcp_parser(sub)

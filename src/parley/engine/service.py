@@ -38,6 +38,7 @@ from parley.providers import registry
 from parley.providers.base import Provider
 from parley.store.base import Store
 from parley.store.records import SessionRecord, TurnStatus
+from parley.tools.base import HostCommands, HostFiles
 from parley.tools.mcp.config import session_tables
 from parley.tools.registry import ToolRegistry
 
@@ -244,6 +245,45 @@ class Service:
         if (session := self._loaded.pop(session_id, None)) is not None:
             _close_later(session)
 
+    def configure_session(
+        self,
+        session_id: str,
+        *,
+        permission_mode: str | None = None,
+        provider: str | None = None,
+        model: str | None = None,
+    ) -> wire.SessionInfo:
+        """Change a session's permission mode (it applies to the next tool call, also in a
+        running turn) or its provider and model (from the next turn; not while one runs)."""
+        session = self._session(session_id)
+        record = session.record
+        if provider is not None or model is not None:
+            if (running := self._running_turn_id(session_id)) is not None:
+                raise ParleyError(
+                    ErrorCode.SESSION_BUSY,
+                    f"session {session_id!r} is running turn {running!r}; "
+                    "change its model once the turn has ended",
+                    data={"runningTurnId": running},
+                )
+            config = registry.resolve(
+                self.settings, provider or record.provider, model or record.model
+            )
+            record.provider, record.model = config.kind, config.model
+            _close_later(session)  # its provider client is for the old model
+            self._loaded.pop(session_id, None)
+        if permission_mode is not None:
+            record.permission_mode = permission_mode
+        session.touch()
+        self.store.commit()
+        return session_info(self._running_turn_id(session_id), record)
+
+    def context_window(self, provider: str, model: str) -> int:
+        """The input tokens a provider's model takes, as far as the configuration says."""
+        try:
+            return registry.resolve(self.settings, provider, model).context_window or 0
+        except ParleyError:  # no longer configured: the kind's own default
+            return registry.KINDS[provider].context_window if provider in registry.KINDS else 0
+
     def _stored(self, session_id: str) -> SessionRecord:
         record = self.store.load_session(session_id)
         if record is None:
@@ -301,8 +341,11 @@ class Service:
         session_id: str,
         prompt: str | Sequence[wire.ContentBlock],
         turn_id: str | None = None,
+        files: HostFiles | None = None,
+        commands: HostCommands | None = None,
     ) -> TurnHandle:
-        """Start a turn and return at once; await the handle for its result.
+        """Start a turn and return at once; await the handle for its result. `files`,
+        `commands`: the host's files (an editor's buffers) and terminals, for the turn's tools.
 
         A turn id already used on the session gives that turn's handle (running) or its stored
         result (finished). A turn being cancelled is waited for, then this one runs.
@@ -339,7 +382,7 @@ class Service:
         handle = TurnHandle(session_id, turn_id)
         handle.unasked = authorize.unasked
         handle.task = asyncio.create_task(
-            run_turn(session, turn_id, prompt_message(prompt), authorize)
+            run_turn(session, turn_id, prompt_message(prompt), authorize, files, commands)
         )
         handle.task.add_done_callback(lambda task: self._finish(session, handle, task))
         self._turns[session_id] = handle

@@ -8,6 +8,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import attrs
+
 from parley.core.errors import ErrorCode
 from parley.core.messages import ImageBlock, ToolResultBlock, ToolUseBlock
 from parley.core.redact import redact
@@ -15,7 +17,7 @@ from parley.engine.history import INTERRUPTED
 from parley.engine.permissions import ToolCall, Verdict
 from parley.engine.session import Session
 from parley.protocol import types as wire
-from parley.tools.base import Tool, ToolError, ToolOutput, in_thread
+from parley.tools.base import Tool, ToolContext, ToolError, ToolOutput, in_thread
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +30,7 @@ async def run_tool_call(
     use: ToolUseBlock,
     authorize: Authorizer,
     *,
+    ctx: ToolContext | None = None,
     refuse: str | None = None,
 ) -> list[ToolResultBlock | ImageBlock]:
     """The call's result, then any images it returned.
@@ -36,10 +39,12 @@ async def run_tool_call(
 
     Every call the host saw start (`tool/started`) is also seen to end (`tool/completed`),
     even when the turn is cancelled while it runs or waits for approval. With `refuse`, the
-    call is reported but not run, and the model reads why.
+    call is reported but not run, and the model reads why. `ctx`: where the tool acts, when
+    the turn's differs from the session's (a door gave the turn the host's files).
     """
+    ctx = attrs.evolve(ctx or session.tool_context, tool_call_id=use.id)
     tool = session.tools.get(use.name)
-    display, failure = await _prepare(session, tool, use)
+    display, failure = await _prepare(session, tool, use, ctx)
     display = _redacted(display)
     if refuse is not None:
         failure = ToolOutput(refuse, is_error=True)
@@ -60,7 +65,7 @@ async def run_tool_call(
         if failure is not None:
             output = failure
         elif tool is not None:
-            output = await _execute(session, turn_id, tool, use, authorize, display)
+            output = await _execute(session, turn_id, tool, use, authorize, display, ctx)
     finally:
         # A credential a tool met (`cat ~/.netrc`, a URL in a log) goes no further.
         output = ToolOutput(
@@ -77,7 +82,7 @@ async def run_tool_call(
 
 
 async def _prepare(
-    session: Session, tool: Tool | None, use: ToolUseBlock
+    session: Session, tool: Tool | None, use: ToolUseBlock, ctx: ToolContext
 ) -> tuple[dict[str, Any] | None, ToolOutput | None]:
     """The call's render hints, or the failure that ends it before anyone is asked."""
     if tool is None:
@@ -87,7 +92,6 @@ async def _prepare(
         )
     if problem := session.tools.validate_input(tool, use.input):
         return None, ToolOutput(f"invalid input for {use.name}: {problem}", is_error=True)
-    ctx = session.tool_context
     try:
         # Previews read files (to diff them): off the event loop, and bounded in time.
         preview = in_thread(lambda _stop: tool.preview(use.input, ctx))
@@ -109,6 +113,7 @@ async def _execute(
     use: ToolUseBlock,
     authorize: Authorizer,
     display: dict[str, Any] | None,
+    ctx: ToolContext,
 ) -> ToolOutput:
     verdict = await authorize(
         session, turn_id, ToolCall(use.id, use.name, use.input, tool.kind, display)
@@ -119,7 +124,6 @@ async def _execute(
             is_error=True,
             display={"denied": True, "code": str(verdict.code or ErrorCode.APPROVAL_DENIED)},
         )
-    ctx = session.tool_context
     limit = tool.time_limit(use.input, ctx)
     try:
         return await asyncio.wait_for(tool.run(use.input, ctx), limit)

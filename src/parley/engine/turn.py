@@ -10,6 +10,8 @@ import asyncio
 import logging
 from typing import Any
 
+import attrs
+
 from parley.core.errors import ErrorCode, ParleyError
 from parley.core.messages import Message, TextBlock, ToolResultBlock
 from parley.engine.compaction import compact_if_needed
@@ -18,6 +20,7 @@ from parley.engine.session import Session
 from parley.engine.tool_calls import Authorizer, run_tool_call
 from parley.protocol import types as wire
 from parley.providers import base as model
+from parley.tools.base import HostCommands, HostFiles
 
 log = logging.getLogger(__name__)
 
@@ -28,8 +31,16 @@ TRUNCATED_CALL = (
 
 
 class _Turn:
-    def __init__(self, session: Session, turn_id: str, authorize: Authorizer) -> None:
+    def __init__(
+        self,
+        session: Session,
+        turn_id: str,
+        authorize: Authorizer,
+        files: HostFiles | None,
+        commands: HostCommands | None,
+    ) -> None:
         self.session = session
+        self.tool_context = attrs.evolve(session.tool_context, files=files, commands=commands)
         self.turn_id = turn_id
         self.authorize = authorize
         self.reply: list[str] = []
@@ -86,6 +97,7 @@ class _Turn:
                         self.turn_id,
                         c,
                         self.authorize,
+                        ctx=self.tool_context,
                         refuse=TRUNCATED_CALL if c is cut else None,
                     )
                 ]
@@ -187,6 +199,13 @@ class _Turn:
 
 
 async def run_turn(
-    session: Session, turn_id: str, prompt: Message, authorize: Authorizer
+    session: Session,
+    turn_id: str,
+    prompt: Message,
+    authorize: Authorizer,
+    files: HostFiles | None = None,
+    commands: HostCommands | None = None,
 ) -> wire.TurnResult:
-    return await _Turn(session, turn_id, authorize).run(prompt)
+    """`files`, `commands`: the host's files and terminals, which the turn's tools use instead
+    of the disk and processes of Parley's own (see tools/base.py)."""
+    return await _Turn(session, turn_id, authorize, files, commands).run(prompt)

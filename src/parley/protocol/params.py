@@ -32,11 +32,16 @@ def parse_params(method: str, params: Any) -> Any:
             ErrorCode.INVALID_PARAMS, "params must be an object", data={"pointer": ""}
         )
     check(_validator(method), raw)
-    try:
-        orjson.dumps(raw)  # fast: refuses lone surrogates, deep nesting, integers beyond 64 bits
-    except TypeError:
-        _refuse_unstorable(raw)
+    check_storable(raw)
     return structure(raw, REQUESTS_BY_NAME[method].params)
+
+
+def check_storable(params: dict[str, Any]) -> None:
+    """-32602 for params that cannot be stored or sent on (see _refuse_unstorable)."""
+    try:
+        orjson.dumps(params)  # fast: refuses lone surrogates, deep nesting, integers past 64 bits
+    except TypeError:
+        _refuse_unstorable(params)
 
 
 MAX_DEPTH = 64

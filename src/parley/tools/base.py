@@ -29,15 +29,66 @@ class ToolError(Exception):
     """A failure the model should read and can recover from (bad path, no match, ...)."""
 
 
+class HostFiles(abc.ABC):
+    """Text files as the host sees them (an editor's unsaved buffers), which the file tools
+    read (`reads`) and write (`writes`) instead of the disk. Paths are absolute and have passed
+    the confinement check. Blocking: called from tool threads, never on the event loop."""
+
+    reads: bool = False
+    writes: bool = False
+
+    @abc.abstractmethod
+    def read(self, path: Path) -> str | None:
+        """The file's text; None when there is no such file. ToolError for other failures."""
+
+    @abc.abstractmethod
+    def write(self, path: Path, text: str) -> None:
+        """Create or replace the file. ToolError when the host refuses."""
+
+
+@attrs.frozen
+class CommandRun:
+    """How a command the host ran ended: its output (stdout and stderr, bounded), and its exit
+    code, or the signal that stopped it, or that it timed out and was stopped."""
+
+    output: str
+    exit_code: int | None
+    signal: str | None = None
+    timed_out: bool = False
+
+
+class HostCommands(abc.ABC):
+    """Shell commands run where the host runs them (an editor's terminal) instead of in a
+    process of Parley's own. Confinement and permissions are checked before this is called."""
+
+    @abc.abstractmethod
+    async def run(
+        self,
+        command: str,
+        *,
+        cwd: Path,
+        env: dict[str, str],
+        timeout_s: float,
+        output_limit: int,
+        tool_call_id: str | None,
+    ) -> CommandRun:
+        """Run `command` with bash; stop it after `timeout_s`. ToolError when it cannot run."""
+
+
 @attrs.frozen
 class ToolContext:
     """Where a tool may act. Paths must resolve inside one of `roots` (the first is the cwd),
-    and never into `protected`: Parley's own configuration and session store."""
+    and never into `protected`: Parley's own configuration and session store. `files` and
+    `commands`, when a door gave the turn the host's, are where the file tools read and write
+    and where `bash` runs; `tool_call_id` is the call being run."""
 
     roots: tuple[Path, ...]
     timeout_s: float = 120.0
     max_output_chars: int = 30_000
     protected: tuple[Path, ...] = ()
+    files: HostFiles | None = None
+    commands: HostCommands | None = None
+    tool_call_id: str | None = None
 
     @property
     def cwd(self) -> Path:

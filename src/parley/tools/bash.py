@@ -24,6 +24,7 @@ KILL_GRACE_S = 2.0
 # How long to wait for the output pipe to close once the group is gone (a process that left
 # the group on purpose may hold it open).
 _DRAIN_S = 1.0
+_PAGERS = {"PAGER": "cat", "GIT_PAGER": "cat"}
 
 
 class Bash(Tool):
@@ -61,9 +62,20 @@ class Bash(Tool):
     async def run(self, input: dict[str, Any], ctx: ToolContext) -> ToolOutput:
         command: str = input["command"]
         timeout = _timeout(input, ctx)
+        if ctx.commands is not None:
+            ran = await ctx.commands.run(
+                command,
+                cwd=ctx.cwd,
+                env=dict(_PAGERS),
+                timeout_s=timeout,
+                output_limit=ctx.max_output_chars,
+                tool_call_id=ctx.tool_call_id,
+            )
+            status = f"[killed by signal {ran.signal}]" if ran.signal else None
+            return _result(command, ran.output, ran.exit_code, ran.timed_out, timeout, status)
         # Parley's own credentials stay out: `env` must not copy them into the conversation.
         env = command_env()
-        env.update(PAGER="cat", GIT_PAGER="cat")
+        env.update(_PAGERS)
         # Output goes to a pipe of our own rather than asyncio's: on Python 3.11 `proc.wait()`
         # would also wait for asyncio's pipes to close, which a background process can delay.
         read_fd, write_fd = os.pipe()
@@ -107,18 +119,28 @@ class Bash(Tool):
             pipe.close()
         code = proc.returncode
         assert code is not None
-        if timed_out:
-            status = f"[timed out after {timeout:g}s; the command and its processes were stopped]"
-        elif code < 0:
-            status = f"[killed by signal {_signal_name(-code)}]"
-        else:
-            status = f"[exit code {code}]"
-        text = output.text().removesuffix("\n")
-        return ToolOutput(
-            f"{text}\n{status}" if text else status,
-            is_error=timed_out or code != 0,
-            display={"command": command, "exitCode": code, "timedOut": timed_out},
-        )
+        killed = f"[killed by signal {_signal_name(-code)}]" if code < 0 else None
+        return _result(command, output.text(), code, timed_out, timeout, killed)
+
+
+def _result(
+    command: str,
+    text: str,
+    code: int | None,
+    timed_out: bool,
+    timeout: float,
+    killed: str | None,
+) -> ToolOutput:
+    if timed_out:
+        status = f"[timed out after {timeout:g}s; the command and its processes were stopped]"
+    else:
+        status = killed or f"[exit code {code}]"
+    text = text.removesuffix("\n")
+    return ToolOutput(
+        f"{text}\n{status}" if text else status,
+        is_error=timed_out or code != 0,
+        display={"command": command, "exitCode": code, "timedOut": timed_out},
+    )
 
 
 async def _collect(pipe: BinaryIO, output: HeadTail) -> None:

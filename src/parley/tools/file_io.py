@@ -167,7 +167,13 @@ def read_existing(
     ctx: ToolContext, path: Path, shown: str, limit: int = MAX_EDIT_BYTES
 ) -> bytes | None:
     """The file's bytes, or None when there is no file yet. A file over `limit` bytes is
-    refused: what is read to be changed or diffed is held in memory."""
+    refused: what is read to be changed or diffed is held in memory. With the host's files
+    (an editor's buffers), they are what is read."""
+    if ctx.files is not None and ctx.files.reads:
+        text = ctx.files.read(path)
+        if text is not None and len(text) > limit:
+            raise ToolError(f"{shown} is larger than {limit:,} characters; it cannot be changed")
+        return None if text is None else text.encode("utf-8")
     try:
         fd = open_regular(ctx, path, shown)
     except FileNotFoundError:
@@ -185,6 +191,9 @@ def write_atomic(ctx: ToolContext, path: Path, data: bytes, shown: str) -> None:
     the usual ones (0666 minus the umask). The temporary file is removed on every failure. A
     hard link at `path` is replaced, not written through: the other names keep the old content.
     """
+    if ctx.files is not None and ctx.files.writes:
+        ctx.files.write(path, data.decode("utf-8"))
+        return
     with open_parent(ctx, path, shown, create=True) as parent:
         name = path.name
         tmp = f".{name[:200]}.{secrets.token_hex(4)}{_TMP_SUFFIX}"

@@ -7,6 +7,7 @@ memory. Lines end at "\\n" (a "\\r" before it is dropped), as editors and `wc -l
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 from typing import Any, BinaryIO
@@ -52,6 +53,11 @@ def _read(input: dict[str, Any], ctx: ToolContext, stop: threading.Event) -> Too
     shown = display_path(ctx, path)
     if path.is_dir():
         raise ToolError(f"{raw} is a directory; use list_files to see its contents")
+    if ctx.files is not None and ctx.files.reads:  # the editor's buffer, saved or not
+        text = ctx.files.read(path)
+        if text is None:
+            raise ToolError(f"{raw} does not exist")
+        return _lines(io.BytesIO(text.encode("utf-8")), input, ctx, stop, shown)
     try:
         fd = open_regular(ctx, path, shown)
     except FileNotFoundError:

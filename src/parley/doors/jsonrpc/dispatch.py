@@ -26,15 +26,21 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Any], Any] | Callable[[Any], Awaitable[Any]]
 
 
-def wire_error(exc: ParleyError) -> JsonRpcException:
-    return JsonRpcException(exc.message, rpc_code(exc), exc.wire_data())
+# A door's wire: how a request's params become the handler's argument (raising ParleyError
+# when they are invalid), and which numeric code each ParleyError travels with.
+Parse = Callable[[str, Any], Any]
+Code = Callable[[ParleyError], int]
 
 
-def _translate(method: str, exc: Exception) -> JsonRpcException:
+def wire_error(exc: ParleyError, code: Code = rpc_code) -> JsonRpcException:
+    return JsonRpcException(exc.message, code(exc), exc.wire_data())
+
+
+def _translate(method: str, exc: Exception, code: Code) -> JsonRpcException:
     if isinstance(exc, JsonRpcException):
         return exc
     if isinstance(exc, ParleyError):
-        return wire_error(exc)
+        return wire_error(exc, code)
     log.error("%s failed", method, exc_info=exc)
     return JsonRpcException(
         f"internal error in {method}: {type(exc).__name__}",
@@ -43,11 +49,19 @@ def _translate(method: str, exc: Exception) -> JsonRpcException:
     )
 
 
-def route(method: str, handler: Handler, is_initialized: Callable[[], bool]) -> Handler:
+def route(
+    method: str,
+    handler: Handler,
+    is_initialized: Callable[[], bool],
+    *,
+    initialize: str = INITIALIZE,
+    parse: Parse = parse_params,
+    code: Code = rpc_code,
+) -> Handler:
     def typed(params: Any) -> Any:
-        if method != INITIALIZE and not is_initialized():
-            raise ParleyError(ErrorCode.NOT_INITIALIZED, "call agent/initialize first")
-        return parse_params(method, params)
+        if method != initialize and not is_initialized():
+            raise ParleyError(ErrorCode.NOT_INITIALIZED, f"call {initialize} first")
+        return parse(method, params)
 
     run: Handler
     if inspect.iscoroutinefunction(handler):
@@ -56,7 +70,7 @@ def route(method: str, handler: Handler, is_initialized: Callable[[], bool]) -> 
             try:
                 return unstructure(await handler(typed(params)))
             except Exception as exc:
-                raise _translate(method, exc) from None
+                raise _translate(method, exc, code) from None
 
         run = run_async
     else:
@@ -65,7 +79,7 @@ def route(method: str, handler: Handler, is_initialized: Callable[[], bool]) -> 
             try:
                 return unstructure(handler(typed(params)))
             except Exception as exc:
-                raise _translate(method, exc) from None
+                raise _translate(method, exc, code) from None
 
         run = run_sync
     run.__name__ = f"handle_{file_stem(method).replace('.', '_')}"

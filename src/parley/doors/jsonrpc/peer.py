@@ -45,6 +45,9 @@ class RemoteError(Exception):
 class JsonRpcPeer(JsonRPCProtocol):
     """pygls's protocol, with the envelope handling and hooks described in the module doc."""
 
+    # The protocol-level cancellation notification: LSP's spelling; ACP's is `$/cancel_request`.
+    cancel_method = CANCEL_REQUEST
+
     def __init__(self, server: Any, converter: Any) -> None:
         super().__init__(server, converter)
         # Hooks a door sets. on_cancel: a $/cancelRequest for one of its requests; True when
@@ -127,7 +130,7 @@ class JsonRpcPeer(JsonRPCProtocol):
         """Notifications a door registered, and $/cancelRequest. Anything else is ignored:
         unknown ones may come from a newer client, and a request sent without an id (a client
         bug) must not run unanswered: a delete would delete with nobody told."""
-        if method_name == CANCEL_REQUEST:
+        if method_name == self.cancel_method:
             if isinstance(params, dict) and type(params.get("id")) in (str, int):
                 self._handle_cancel_notification(params["id"])
         elif (handler := self.notification_handlers.get(method_name)) is not None:
@@ -183,14 +186,15 @@ class JsonRpcPeer(JsonRPCProtocol):
         self._send_data({"jsonrpc": "2.0", "id": msg_id, "method": method, "params": params})
         return answer
 
-    def withdraw(self, msg_id: MsgId) -> None:
-        """Stop waiting for an answer and tell the other side so ($/cancelRequest), so a client
+    def withdraw(self, msg_id: MsgId, *, tell: bool = True) -> None:
+        """Stop waiting for an answer and, with `tell`, say so (`cancel_method`), so a client
         that shows the request (a dialog) can close it. A late answer is then ignored."""
         answer = self._outgoing.pop(msg_id, None)
         if answer is None:
             return
         answer.cancel()
-        self.notify(CANCEL_REQUEST, {"id": msg_id})
+        if tell:
+            self.notify(self.cancel_method, {"id": msg_id})
 
     def withdraw_all(self) -> None:
         for msg_id in list(self._outgoing):

@@ -1,103 +1,23 @@
-"""Answering `agent/initialize` before the server is loaded.
-
-A host sends agent/initialize as soon as it has spawned `parley serve`. Importing asyncio and
-pygls is most of a cold start and nothing in the answer needs them, so the CLI first looks
-for that request on stdin and answers it with plain blocking I/O; the server then starts with
-the handshake done and every byte read after it. Anything else (no complete frame yet, another
-method first, a broken frame, params that fail) is left to the server, which answers it exactly
-as it would have: nothing is lost, only the fast path is skipped.
-"""
+"""Answering `agent/initialize` before the server is loaded (see doors/jsonrpc/handshake.py)."""
 
 from __future__ import annotations
 
-import logging
-import os
-import select
-import time
-
-import attrs
+from typing import Any
 
 from parley.core.errors import ParleyError
-from parley.doors.jsonrpc.framing import READ_CHUNK, Frame, FrameParser, Framing, encode
+from parley.doors.jsonrpc.handshake import EarlyInput, answer_early
 from parley.doors.stdio.lifecycle import Negotiated, negotiate
-from parley.protocol import jsonbytes
 from parley.protocol.codec import unstructure
 from parley.protocol.methods import INITIALIZE
 from parley.protocol.params import parse_params
 
-log = logging.getLogger(__name__)
-
-# How long to wait for the host's first bytes. Hosts write agent/initialize right after
-# spawning, long before this point is reached, so this only bounds a host that waits.
-GRACE_S = 0.05
-
-
-@attrs.define
-class EarlyInput:
-    """What the handshake read: the parser's state, frames not handled yet, and the
-    negotiation if agent/initialize was answered."""
-
-    parser: FrameParser
-    unhandled: list[Frame]
-    negotiated: Negotiated | None = None
-
 
 def answer_initialize(fd_in: int, fd_out: int, persistent: bool) -> EarlyInput:
-    parser = FrameParser()
-    frames = _first_frames(fd_in, parser)
-    early = EarlyInput(parser, frames)
-    if frames and isinstance(frames[0], bytes) and parser.framing is not None:
-        early.negotiated = _answer(frames[0], fd_out, parser.framing, persistent)
-        if early.negotiated is not None:
-            del early.unhandled[0]
-    return early
-
-
-def _first_frames(fd: int, parser: FrameParser) -> list[Frame]:
-    deadline = time.monotonic() + GRACE_S
-    while (left := deadline - time.monotonic()) > 0:
+    def answer(params: Any) -> tuple[Negotiated, Any] | None:
         try:
-            ready, _, _ = select.select([fd], [], [], left)
-        except (OSError, ValueError):  # not a selectable fd: leave it all to the server
-            return []
-        if not ready:
-            return []
-        try:
-            chunk = os.read(fd, READ_CHUNK)
-        except OSError:
-            return []  # the server's reader meets the same error and reports it
-        if not chunk:
-            return []  # end of input: the server reads it again and winds down
-        if frames := parser.feed(chunk):
-            return frames
-    return []
+            negotiated, result = negotiate(parse_params(INITIALIZE, params), persistent)
+        except ParleyError:
+            return None
+        return negotiated, unstructure(result)
 
-
-def _answer(body: bytes, fd_out: int, framing: Framing, persistent: bool) -> Negotiated | None:
-    try:
-        message = jsonbytes.loads(body)
-    except ValueError:  # UnicodeDecodeError included
-        return None
-    if not (
-        isinstance(message, dict)
-        and message.get("jsonrpc") == "2.0"
-        and message.get("method") == INITIALIZE
-        and type(message.get("id")) in (str, int)
-    ):
-        return None
-    try:
-        negotiated, result = negotiate(parse_params(INITIALIZE, message.get("params")), persistent)
-    except ParleyError:
-        return None  # the server gives the error answer
-    answer = {"jsonrpc": "2.0", "id": message["id"], "result": unstructure(result)}
-    data = memoryview(encode(jsonbytes.dumps(answer), framing))
-    try:
-        while data:
-            try:
-                data = data[os.write(fd_out, data) :]
-            except BlockingIOError:  # the host handed us a non-blocking pipe
-                select.select([], [fd_out], [])
-    except OSError:
-        pass  # the host is gone; the server finds its input closed and winds down
-    log.debug("answered agent/initialize before loading the server")
-    return negotiated
+    return answer_early(fd_in, fd_out, INITIALIZE, answer)

@@ -1,0 +1,1 @@
+"""`parley acp`: the Agent Client Protocol door (Zed, JetBrains, any ACP client)."""

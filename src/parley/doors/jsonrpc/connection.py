@@ -1,0 +1,173 @@
+"""One JSON-RPC connection on the process's stdio, as the stdio and ACP doors share it: the
+read loop, the outbox, the engine service built after the handshake, delivery of the sessions'
+events through a pump, an idle timeout and a clean shutdown. A door subclasses it, registers
+its methods and writes its events in `deliver`."""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import cattrs
+from pygls.server import JsonRPCServer
+
+from parley.config import Settings
+from parley.doors.jsonrpc.framing import FrameError, FrameReader
+from parley.doors.jsonrpc.handshake import EarlyInput
+from parley.doors.jsonrpc.peer import JsonRpcPeer
+from parley.doors.jsonrpc.transport import Outbox, open_reader
+from parley.protocol.errors import RpcCode
+from parley.store.base import Store
+
+if TYPE_CHECKING:
+    from parley.engine.pump import Batch, Pump
+    from parley.engine.service import Service
+
+log = logging.getLogger(__name__)
+SHUTDOWN_GRACE_S = 1.5
+
+
+class JsonRpcConnection(JsonRPCServer, abc.ABC):
+    protocol: JsonRpcPeer
+    peer_class: type[JsonRpcPeer] = JsonRpcPeer
+
+    def __init__(self, settings: Settings, open_store: Callable[[], Store]) -> None:
+        # A bare converter: pygls only unstructures its own envelopes with it (params and
+        # results are converted by dispatch.route), and its default one loads the LSP types.
+        super().__init__(protocol_cls=self.peer_class, converter_factory=cattrs.Converter)
+        self.settings = settings
+        self._open_store = open_store
+        self._store: Store | None = None
+        self.outbox: Outbox | None = None
+        self._stop = asyncio.Event()
+        self._last_input = 0.0
+
+    # The service and the store are built on first use, which normally is right after the
+    # handshake answer has been written: the handshake does not wait for them.
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = self._open_store()
+        return self._store
+
+    @functools.cached_property
+    def service(self) -> Service:
+        from parley.engine.service import Service
+
+        return Service(self.settings, self.store)
+
+    @functools.cached_property
+    def pump(self) -> Pump:
+        """This connection's delivery of the sessions it follows."""
+        from parley.engine.pump import Pump
+
+        pump = Pump(self.service.hub, self.deliver, answers_approvals=self.answers_approvals())
+        self._delivering = asyncio.get_running_loop().create_task(pump.run())
+        return pump
+
+    def answers_approvals(self) -> bool:
+        return False
+
+    @abc.abstractmethod
+    async def deliver(self, batch: Batch) -> None:
+        """Write a batch of the followed sessions' events to the wire."""
+
+    def accept_early(self, negotiated: Any) -> None:
+        """The handshake was answered before the server started (doors/jsonrpc/handshake)."""
+
+    def build_service_soon(self) -> None:
+        """Build the engine while the client reads the handshake answer."""
+        asyncio.get_running_loop().call_soon(lambda: self.service)
+
+    def request_stop(self) -> None:
+        asyncio.get_running_loop().call_soon(self._stop.set)
+
+    # --- the connection ------------------------------------------------------------------------
+
+    async def serve(self, fd_in: int, fd_out: int, early: EarlyInput) -> None:
+        reader = FrameReader(await open_reader(fd_in), parser=early.parser, ready=early.unhandled)
+        self.outbox = Outbox(fd_out)
+        await self.outbox.open()
+        self.protocol.set_writer(self.outbox, include_headers=False)
+        if early.negotiated is not None:
+            self.accept_early(early.negotiated)
+            self.build_service_soon()
+        waiters = {
+            asyncio.create_task(self._read_loop(reader)),
+            asyncio.create_task(self._stop.wait()),
+        }
+        if self.settings.idle_timeout:
+            waiters.add(asyncio.create_task(self._idle_watch(self.settings.idle_timeout)))
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        for task in waiters:
+            task.cancel()
+        await self.wind_down()
+
+    async def _read_loop(self, reader: FrameReader) -> None:
+        assert self.outbox is not None
+        framing = await reader.detect()
+        if framing is None:
+            return
+        self.outbox.framing = framing
+        loop = asyncio.get_running_loop()
+        while (frame := await reader.read()) is not None:
+            self._last_input = loop.time()
+            if isinstance(frame, FrameError):
+                self.protocol.send_error(None, RpcCode.PARSE_ERROR, f"parse error: {frame.message}")
+                continue
+            try:
+                self.protocol.receive(frame)
+            except Exception:  # a bug must cost one message, never the connection
+                log.exception("failed to handle a message")
+                self.protocol.send_error(None, RpcCode.INTERNAL_ERROR, "internal error")
+
+    async def _idle_watch(self, idle_s: float) -> None:
+        """End the process after `idle_s` with no traffic in either direction."""
+        loop = asyncio.get_running_loop()
+        self._last_input = loop.time()
+        while True:
+            assert self.outbox is not None
+            quiet = loop.time() - max(self._last_input, self.outbox.last_write)
+            if quiet >= idle_s:
+                log.info("idle for %.0fs; shutting down", quiet)
+                return
+            await asyncio.sleep(min(idle_s - quiet + 0.01, 1.0))
+
+    async def wind_down(self) -> None:
+        """Cancel in-flight turns, let every request be answered, flush, close the store."""
+        if "service" in self.__dict__:
+            await self.service.shutdown()
+        # Handler tasks of requests still being answered.
+        futures: list[Any] = list(self.protocol._request_futures.values())
+        pending = [f for f in futures if isinstance(f, asyncio.Task)]
+        if pending:
+            _, late = await asyncio.wait(pending, timeout=SHUTDOWN_GRACE_S)
+            for task in late:
+                task.cancel()
+            await asyncio.sleep(0)
+        if "pump" in self.__dict__:
+            self.pump.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._delivering, SHUTDOWN_GRACE_S)
+        assert self.outbox is not None
+        await self.outbox.drain()
+        self.outbox.close()
+        if self._store is not None:
+            self._store.close()
+
+
+def run(connection: JsonRpcConnection, fds: tuple[int, int], early: EarlyInput) -> int:
+    """Serve on the protocol fds (stdio.claim_stdio), carrying on from the handshake."""
+
+    async def main() -> None:
+        await connection.serve(*fds, early)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())
+    return 0
