@@ -14,8 +14,9 @@ ALLOWED: dict[str, set[str]] = {
     "store": {"core", "protocol"},
     "tools": {"core", "protocol", "config", "(root)"},
     "providers": {"core", "protocol", "config"},
-    "config": {"core", "providers", "engine", "tools"},  # validation, inside functions only
-    "engine": {"core", "protocol", "config", "store", "providers", "tools"},
+    "config": {"core", "providers", "engine", "tools", "agents"},  # validation, in functions
+    "engine": {"core", "protocol", "config", "store", "providers", "tools", "agents"},
+    "agents": {"core", "protocol", "config", "engine", "tools", "(root)"},
     "doors": set(),
     "doors.jsonrpc": {"core", "protocol", "config", "store", "engine"},
     "doors.stdio": {"core", "protocol", "config", "store", "engine", "doors.jsonrpc", "(root)"},
@@ -33,7 +34,13 @@ ALLOWED: dict[str, set[str]] = {
     "client": {"core", "protocol", "doors.jsonrpc", "(root)"},
 }
 # Imported inside a function, never at module level: what the layer table marks as validation.
-LAZY_ONLY = {("config", "providers"), ("config", "engine"), ("config", "tools")}
+LAZY_ONLY = {
+    ("config", "providers"),
+    ("config", "engine"),
+    ("config", "tools"),
+    ("config", "agents"),
+    ("engine", "agents"),
+}
 
 
 def _package(path: Path) -> str:

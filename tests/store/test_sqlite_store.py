@@ -126,3 +126,36 @@ def test_listing_walks_an_index_in_list_order_without_sorting(
     assert "TEMP B-TREE" not in plan, plan
     assert "INDEX" in plan, plan
     store.close()
+
+
+def test_a_version_1_store_gains_the_agent_columns_and_keeps_its_sessions(
+    tmp_path: Path,
+) -> None:
+    from parley.store.migrations import MIGRATIONS, _statements
+
+    path = tmp_path / "parley.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in _statements(MIGRATIONS[0]):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    old = SqliteStore(path)  # migrates from 1
+    assert _peek(path, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
+    old.create_session(record("plain"))
+    agent = record("on-claude")
+    agent.agent, agent.agent_session = "claude-code", "6b1d-agent-session"
+    old.create_session(agent)
+    old.close()
+    store = SqliteStore(path)
+    plain, loaded = store.load_session("plain"), store.load_session("on-claude")
+    assert plain is not None
+    assert (plain.agent, plain.agent_session, plain.agent_fork) == (None, None, False)
+    assert loaded is not None
+    assert (loaded.agent, loaded.agent_session) == ("claude-code", "6b1d-agent-session")
+    fork = store.fork_session("on-claude", "forked", None)
+    assert (fork.agent, fork.agent_session, fork.agent_fork) == (
+        "claude-code",
+        "6b1d-agent-session",
+        True,
+    )
+    store.close()

@@ -1,6 +1,7 @@
 """`parley doctor`: is this machine ready to run agents, and if not, what to fix.
 
-Checks Python, the config file and data directory, and each provider's configuration; with
+Checks Python, the config file and data directory, each provider's configuration and which
+agent CLIs (Claude Code, Codex, Gemini CLI, Amp) are installed and can authenticate; with
 `online`, makes one tiny real call to every configured provider. Never prints a key.
 Exit code: 0 all good, 1 an online check failed, 2 a configuration problem.
 """
@@ -59,6 +60,7 @@ def doctor(settings: Settings, online: bool, config_path: Path | None = None) ->
     _check_paths(report, settings, config_path or config_paths.config_file(settings.env))
     configs = _check_providers(report, settings)
     _check_mcp(report, settings)
+    _check_agents(report, settings)
     if online:
         asyncio.run(_check_online(report, configs))
     return report.code, report.render()
@@ -151,6 +153,19 @@ def _check_mcp(report: Report, settings: Settings) -> None:
                 f"fix [mcp_servers.{name}] in {result.config.source} (try: parley mcp list)",
                 1,
             )
+
+
+def _check_agents(report: Report, settings: Settings) -> None:
+    """External agents are optional: what is missing is noted, never a failure."""
+    from parley.agents.doctor import agent_statuses  # runs each CLI's --version
+
+    for status in agent_statuses(settings):
+        if not status.installed:
+            report.note(f"agent {status.name}: {status.detail}")
+        elif status.can_authenticate:
+            report.ok(f"agent {status.name}: {status.detail}; {status.auth}")
+        else:
+            report.note(f"agent {status.name}: {status.detail}; {status.auth}")
 
 
 async def _check_online(report: Report, configs: dict[str, ProviderConfig]) -> None:

@@ -39,6 +39,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--cwd", help="working directory for the tools (default: here)")
     run.add_argument("--session", metavar="ID", help="continue this stored session")
     run.add_argument("--ephemeral", action="store_true", help="do not store the session")
+    run.add_argument(
+        "--agent",
+        metavar="NAME",
+        help="run the turn in an external agent: claude-code, codex, gemini, amp "
+        "(docs/agents.md); --model is then the agent's model",
+    )
     perm = run.add_mutually_exclusive_group()
     perm.add_argument(
         "-y", "--yes", action="store_true", help="allow every tool call (permission mode allow)"

@@ -104,7 +104,12 @@ async def _turn(
         session_id = service.session_info(args.session).session_id
     else:
         session_id = service.create_session(
-            wire.SessionCreateParams(cwd=cwd, title=prompt[:80])
+            wire.SessionCreateParams(
+                cwd=cwd,
+                title=prompt[:80],
+                agent=args.agent,
+                model=args.model if args.agent else None,  # the agent's own model
+            )
         ).session_id
     answerer = Answerer(service.approvals, approvals.port)
 

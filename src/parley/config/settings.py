@@ -58,6 +58,8 @@ class Settings:
     daemon: dict[str, Any] = attrs.field(factory=dict, repr=False)
     # [mcp_servers.<name>] sections; env and headers may hold tokens, so they stay out of repr().
     mcp_servers: dict[str, dict[str, Any]] = attrs.field(factory=dict, repr=False)
+    # [agents.<name>] sections: external agents' commands and environment (docs/agents.md).
+    agents: dict[str, dict[str, Any]] = attrs.field(factory=dict, repr=False)
     # Where each setting's value came from: "default", a file path, "env PARLEY_X", "flag --x".
     sources: dict[str, str] = attrs.field(factory=dict, eq=False)
     env: Mapping[str, str] = attrs.field(factory=lambda: dict(os.environ), eq=False, repr=False)
@@ -264,12 +266,20 @@ def _mcp_servers(value: Any, where: str) -> dict[str, dict[str, Any]]:
     return check_servers(value, where)
 
 
+def _agents(value: Any, where: str) -> dict[str, dict[str, Any]]:
+    # Imported here: the agents registry imports this module.
+    from parley.agents.registry import parse_agents
+
+    return parse_agents(value, where)
+
+
 _SECTIONS = {
     "providers": _providers,
     "prices": _prices,
     "rules": _rules,
     "mcp_servers": _mcp_servers,
     "daemon": _daemon,
+    "agents": _agents,
 }
 
 

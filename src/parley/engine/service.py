@@ -73,6 +73,7 @@ def session_info(
         running_turn_id=running_turn_id,
         forked_from=record.forked_from,
         additional_directories=list(record.additional_directories),
+        agent=record.agent,
     )
     if messages is None:
         return wire.SessionInfo(**fields)
@@ -155,12 +156,27 @@ class Service:
         cwd = _directory(params.cwd or os.getcwd(), "cwd")
         extra = [str(_directory(d, "additionalDirectories")) for d in params.additional_directories]
         profile = self._profile(params.profile or self.settings.profile, cwd)
-        # Request, then flags / environment / config file (settings), then the profile.
-        config = registry.resolve(
-            self.settings,
-            params.provider or self.settings.provider or profile.provider,
-            params.model or self.settings.model or profile.model,
-        )
+        if params.agent is not None:
+            from parley.agents import registry as agents
+
+            agents.spec(params.agent, self.settings)  # unknown or not installed: fail now
+            if params.mcp_servers:
+                raise ParleyError(
+                    ErrorCode.INVALID_PARAMS,
+                    "mcpServers are not passed on to an external agent; configure them in "
+                    f"the agent {params.agent!r} itself",
+                    data={"pointer": "/mcpServers"},
+                )
+            # The agent's own model (Amp: its mode); "default" lets the agent choose.
+            provider, model = params.agent, params.model or "default"
+        else:
+            # Request, then flags / environment / config file (settings), then the profile.
+            config = registry.resolve(
+                self.settings,
+                params.provider or self.settings.provider or profile.provider,
+                params.model or self.settings.model or profile.model,
+            )
+            provider, model = config.kind, config.model
         mode = (
             params.permission_mode
             or self.settings.permission_mode
@@ -171,16 +187,18 @@ class Service:
             session_id=session_id,
             cwd=str(cwd),
             profile=profile.name,
-            provider=config.kind,
-            model=config.model,
+            provider=provider,
+            model=model,
             permission_mode=mode,
             title=params.title,
             tags=list(params.tags),
             additional_directories=extra,
             mcp_servers=session_tables(params.mcp_servers),
+            agent=params.agent,
         )
         session = self._open(record, [], profile)
-        session.provider  # noqa: B018  # a bad provider or script fails before anything is stored
+        if record.agent is None:
+            session.provider  # noqa: B018  # a bad provider or script fails before anything is stored
         self.store.create_session(record)
         self.store.commit()
         self._keep(session)
@@ -227,6 +245,14 @@ class Service:
         self, session_id: str, at_turn: int | None, new_session_id: str | None
     ) -> wire.SessionInfo:
         """A new session with the source's settings and its history up to `at_turn`."""
+        source = self._stored(session_id)
+        if source.agent is not None and at_turn is not None and at_turn < source.turn_count:
+            raise ParleyError(
+                ErrorCode.INVALID_PARAMS,
+                f"session {session_id!r} runs on the agent {source.agent!r}, whose own session "
+                "can only be forked at its last turn",
+                data={"pointer": "/atTurn"},
+            )
         record = self.store.fork_session(session_id, new_session_id or new_id("ses"), at_turn)
         self.store.commit()
         return session_info(None, record)
@@ -366,12 +392,19 @@ class Service:
                 "wait for it or cancel it first",
                 data={"runningTurnId": running.turn_id},
             )
+        if session.record.agent is not None and session.agent is None:
+            from parley.agents import registry as agents  # the layer above: only when used
+
+            # Not installed (any more): fails here, before the lease.
+            session.agent = agents.open_backend(session.record.agent, self.settings, session)
         turn_id = turn_id or new_id("turn")
         stored = self.store.begin_turn(session_id, turn_id)  # the lease: busy in another process
         if stored.last_seq != session.record.last_seq:
             # Another process ran turns on this session since it was loaded here.
             session.record = stored
             session.history = [m.message for m in self.store.load_messages(session_id)]
+            if session.agent is not None:  # its process holds a stale copy of the session
+                await session.agent.aclose()
         session.record.turn_count = stored.turn_count
         authorize = Authorizer(
             self.approvals,
@@ -381,8 +414,11 @@ class Service:
         )
         handle = TurnHandle(session_id, turn_id)
         handle.unasked = authorize.unasked
+        message = prompt_message(prompt)
         handle.task = asyncio.create_task(
-            run_turn(session, turn_id, prompt_message(prompt), authorize, files, commands)
+            run_turn(session, turn_id, message, authorize, files, commands)
+            if session.agent is None
+            else session.agent.run_turn(session, turn_id, message, authorize)  # a whole turn
         )
         handle.task.add_done_callback(lambda task: self._finish(session, handle, task))
         self._turns[session_id] = handle

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from parley.core.messages import Message
 from parley.engine.hub import Hub
@@ -16,6 +17,9 @@ from parley.store.base import Store
 from parley.store.records import SessionRecord, StoredEvent, utc_now
 from parley.tools.base import ToolContext
 from parley.tools.registry import ToolRegistry
+
+if TYPE_CHECKING:
+    from parley.agents.base import AgentBackend
 
 
 class Session:
@@ -48,6 +52,8 @@ class Session:
         )
         # Built once: context files are read when the session starts (or is loaded).
         self.system_prompt = system_prompt(profile, self.tool_context)
+        # The external agent that runs this session's turns (record.agent), once one has run.
+        self.agent: AgentBackend | None = None
 
     @property
     def provider(self) -> Provider:
@@ -64,6 +70,8 @@ class Session:
         await self.tools.aclose()  # lets go of its MCP servers; the last user stops each
         if self._provider is not None:
             await self._provider.aclose()
+        if self.agent is not None:
+            await self.agent.aclose()
 
     @property
     def id(self) -> str:

@@ -224,6 +224,9 @@ class SessionInfo:
     additional_directories: list[str] = attrs.field(
         factory=list, metadata=doc("More directories the session's tools may use.")
     )
+    agent: str | None = attrs.field(
+        default=None, metadata=doc("The external agent that runs this session's turns, if any.")
+    )
 
 
 @wire_type
@@ -360,6 +363,16 @@ class SessionCreateParams:
             "MCP servers for this session, in ACP's session/new shape; they join (and by name "
             "replace) the config file's and the profile's, start on first need, and are "
             "never trusted."
+        ),
+    )
+    agent: str | None = attrs.field(
+        default=None,
+        metadata=_text(
+            64,
+            "An external coding agent that runs the turns instead of a model: claude-code, "
+            "codex, gemini, amp, or an ACP agent named in the config file. `model` is then "
+            "the agent's model (or Amp's mode); `provider` is ignored.",
+            pattern=r"^[a-z][a-z0-9-]{0,63}$",
         ),
     )
 

@@ -115,6 +115,7 @@ class MemoryStore(Store):
                 updated_at=now,
                 totals=Usage(),
                 forked_from=source_id,
+                agent_fork=source.agent_fork or source.agent_session is not None,
             )
         )
         self._messages[new_id] = kept

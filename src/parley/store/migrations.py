@@ -80,6 +80,12 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE sessions ADD COLUMN mcp_servers TEXT NOT NULL DEFAULT '[]';
     """,
+    # 3: sessions run by an external agent, and that agent's own session id.
+    """
+    ALTER TABLE sessions ADD COLUMN agent TEXT;
+    ALTER TABLE sessions ADD COLUMN agent_session TEXT;
+    ALTER TABLE sessions ADD COLUMN agent_fork INTEGER NOT NULL DEFAULT 0;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -39,6 +39,12 @@ class SessionRecord:
     # MCP servers the host gave this session (session/create `mcpServers`), as
     # {"name", "command", "args", "env"} or {"name", "url", "headers"} tables.
     mcp_servers: list[dict[str, Any]] = attrs.field(factory=list)
+    # An external agent (claude-code, codex, ...) runs this session's turns instead of the engine;
+    # agent_session is that agent's own session id, so a later process resumes it.
+    agent: str | None = None
+    agent_session: str | None = None
+    # agent_session belongs to the session this one was forked from: branch off it, not into it.
+    agent_fork: bool = False
 
 
 @attrs.frozen

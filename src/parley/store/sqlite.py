@@ -57,7 +57,7 @@ _SESSION_COLUMNS = """
     s.session_id, s.cwd, s.profile, s.provider, s.model, s.permission_mode, s.created_at,
     s.updated_at, s.title, s.tags, s.additional_directories, s.input_tokens, s.output_tokens,
     s.cache_read_tokens, s.cache_write_tokens, s.cost_usd, s.forked_from, s.remembered,
-    s.mcp_servers,
+    s.mcp_servers, s.agent, s.agent_session, s.agent_fork,
     (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.session_id = s.session_id),
     (SELECT COALESCE(MAX(number), 0) FROM turns t WHERE t.session_id = s.session_id)
 """
@@ -232,6 +232,9 @@ class SqliteStore(Store):
             forked_from=source_id,
             remembered=source.remembered,
             mcp_servers=source.mcp_servers,
+            agent=source.agent,
+            agent_session=source.agent_session,
+            agent_fork=source.agent_fork or source.agent_session is not None,
         )
         try:
             self.create_session(fork)
@@ -479,8 +482,11 @@ def _session(row: tuple[Any, ...]) -> SessionRecord:
         forked_from=row[16],
         remembered=_decode(row[17]),
         mcp_servers=_decode(row[18]),
-        last_seq=row[19],
-        turn_count=row[20],
+        agent=row[19],
+        agent_session=row[20],
+        agent_fork=bool(row[21]),
+        last_seq=row[22],
+        turn_count=row[23],
     )
 
 
@@ -503,6 +509,9 @@ _MUTABLE_COLUMNS = (
     "forked_from",
     "remembered",
     "mcp_servers",
+    "agent",
+    "agent_session",
+    "agent_fork",
 )
 
 
@@ -526,4 +535,7 @@ def _mutable_values(record: SessionRecord) -> tuple[object, ...]:
         record.forked_from,
         _encode(record.remembered),
         _encode(record.mcp_servers),
+        record.agent,
+        record.agent_session,
+        int(record.agent_fork),
     )

@@ -375,6 +375,12 @@ export interface SessionCreateParams {
   additionalDirectories?: DirectoryPath[];
   /** MCP servers for this session, in ACP's session/new shape; they join (and by name replace) the config file's and the profile's, start on first need, and are never trusted. */
   mcpServers?: McpServer[];
+  /**
+   * An external coding agent that runs the turns instead of a model: claude-code, codex, gemini, amp, or an ACP agent named in the config file. `model` is then the agent's model (or Amp's mode); `provider` is ignored.
+   * @pattern ^[a-z][a-z0-9-]{0,63}$
+   * @maxLength 64
+   */
+  agent?: string;
 }
 
 /** session/get result. A session's info and a page of its messages (oldest first; nextCursor for more). */
@@ -401,6 +407,8 @@ export interface SessionDetail {
   forkedFrom?: string;
   /** More directories the session's tools may use. */
   additionalDirectories?: string[];
+  /** The external agent that runs this session's turns, if any. */
+  agent?: string;
   messages?: MessageView[];
   /** More messages follow: pass it as cursor to session/get for the next page. */
   nextCursor?: string;
@@ -465,6 +473,8 @@ export interface SessionInfo {
   forkedFrom?: string;
   /** More directories the session's tools may use. */
   additionalDirectories?: string[];
+  /** The external agent that runs this session's turns, if any. */
+  agent?: string;
 }
 
 /** session/list params. Sessions, newest first, paged by cursor. */

@@ -1,0 +1,1 @@
+"""External coding agents (Claude Code, Codex, ACP agents, Amp) as backends behind Parley."""

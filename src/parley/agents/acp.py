@@ -1,0 +1,346 @@
+"""Any ACP agent (Gemini CLI `--acp`, ACP adapters, `parley acp`) as a backend: Parley is
+the ACP client.
+
+`initialize`, then `session/new` (or `session/load` to resume a stored session), then one
+`session/prompt` per turn, whose `session/update` notifications become Parley events until it
+answers with a stop reason. `session/request_permission` goes to Parley's Authorizer; Parley
+keeps "always" answers itself, so the agent is only ever told "once". `fs/write_text_file` is
+served inside the session's directories. Cancel is `session/cancel`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from parley import __version__
+from parley.agents.base import AgentBackend, AgentTurn
+from parley.agents.process import AgentExited
+from parley.agents.rpc import RemoteError, RpcClient
+from parley.core.errors import ErrorCode, ParleyError
+from parley.core.messages import ImageBlock, Message, TextBlock
+from parley.protocol import types as wire
+from parley.tools.base import ToolError
+from parley.tools.file_io import write_atomic
+from parley.tools.paths import resolve_inside
+
+log = logging.getLogger(__name__)
+
+PROTOCOL_VERSION = 1
+START_TIMEOUT_S = 60.0
+CANCEL_GRACE_S = 10.0
+# ACP tool kinds as Parley's.
+KINDS: dict[str, wire.ToolKind] = {
+    "read": "read",
+    "search": "read",
+    "fetch": "read",
+    "think": "read",
+    "edit": "edit",
+    "delete": "edit",
+    "move": "edit",
+}
+STOP_REASONS: dict[str, wire.StopReason] = {
+    "end_turn": "end_turn",
+    "max_tokens": "end_turn",
+    "max_turn_requests": "max_turns",
+    "refusal": "refusal",
+}
+
+
+class AcpAgent(AgentBackend):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.rpc: RpcClient | None = None
+        self.acp_session = ""
+        self.capabilities: dict[str, Any] = {}
+
+    async def _ensure(self) -> RpcClient:
+        if not (self.rpc is not None and self.rpc.exited is None):
+            await self.restart(self._start)
+        assert self.rpc is not None
+        return self.rpc
+
+    async def _start(self) -> RpcClient:
+        self.rpc = rpc = RpcClient(await self.start_process(self.spec.command))
+        init = await rpc.request(
+            "initialize",
+            {
+                "protocolVersion": PROTOCOL_VERSION,
+                "clientCapabilities": {
+                    # Writes go through Parley, inside the session's directories. Reads stay
+                    # with the agent: Gemini CLI 0.61 takes an ACP "not found" answer for an
+                    # unreadable file, so it could never create a new one.
+                    "fs": {"readTextFile": False, "writeTextFile": True},
+                    "terminal": False,
+                },
+                "clientInfo": {"name": "parley", "title": "Parley", "version": __version__},
+            },
+            START_TIMEOUT_S,
+        )
+        self.capabilities = dict((init or {}).get("agentCapabilities") or {})
+        await self._open_session(rpc)
+        return rpc
+
+    async def _open_session(self, rpc: RpcClient) -> None:
+        record = self.session.record
+        base = {"cwd": record.cwd, "mcpServers": []}
+        stored = record.agent_session
+        if stored is None:
+            result = await rpc.request("session/new", base, START_TIMEOUT_S)
+            self.acp_session = str(result["sessionId"])
+        elif record.agent_fork:
+            # An object when offered, even an empty one.
+            if (self.capabilities.get("sessionCapabilities") or {}).get("fork") is None:
+                raise ParleyError(
+                    ErrorCode.INVALID_PARAMS,
+                    f"the agent {self.spec.name!r} cannot fork its sessions, so this fork of "
+                    "one cannot go on; start a new session instead",
+                )
+            result = await rpc.request(
+                "session/fork", {**base, "sessionId": stored}, START_TIMEOUT_S
+            )
+            self.acp_session = str(result["sessionId"])
+        else:
+            if not self.capabilities.get("loadSession"):
+                raise ParleyError(
+                    ErrorCode.INVALID_PARAMS,
+                    f"the agent {self.spec.name!r} cannot load its sessions, so this one "
+                    "cannot be resumed in a new process",
+                )
+            # The agent replays the history as session/update: shown already, not again.
+            await rpc.request("session/load", {**base, "sessionId": stored}, START_TIMEOUT_S)
+            while not rpc.incoming.empty():
+                message = rpc.incoming.get_nowait()
+                if message is not None and "id" in message:
+                    rpc.refuse(message["id"], "the session is loading")
+            self.acp_session = stored
+        self.remember_agent_session(self.acp_session)
+
+    async def aclose(self) -> None:
+        rpc, self.rpc = self.rpc, None
+        await super().aclose()
+        if rpc is not None:
+            await rpc.close()
+
+    async def turn(self, turn: AgentTurn, prompt: Message) -> wire.StopReason:
+        try:
+            rpc = await self._ensure()
+        except RemoteError as exc:
+            raise ParleyError(
+                ErrorCode.PROVIDER_ERROR, f"{self.spec.name}: {exc}", recoverable=True
+            ) from None
+        answer = asyncio.ensure_future(
+            rpc.request(
+                "session/prompt", {"sessionId": self.acp_session, "prompt": _content(prompt)}
+            )
+        )
+        asks: dict[Any, asyncio.Task[None]] = {}
+        try:
+            result = await self._follow(turn, rpc, answer, asks)
+        except asyncio.CancelledError:
+            await self._cancel(turn, rpc, answer, asks)
+            raise
+        except RemoteError as exc:
+            raise ParleyError(
+                ErrorCode.PROVIDER_ERROR, f"{self.spec.name}: {exc}", recoverable=True
+            ) from None
+        finally:
+            for task in asks.values():
+                task.cancel()
+            answer.cancel()
+        self._account(turn, result)
+        stop = str(result.get("stopReason"))
+        if stop == "cancelled":  # the agent stopped by itself
+            raise ParleyError(
+                ErrorCode.CANCELLED, f"{self.spec.name} cancelled the turn", recoverable=True
+            )
+        return STOP_REASONS.get(stop, "end_turn")
+
+    async def _follow(
+        self,
+        turn: AgentTurn,
+        rpc: RpcClient,
+        answer: asyncio.Future[Any],
+        asks: dict[Any, asyncio.Task[None]],
+    ) -> dict[str, Any]:
+        """Handle the agent's messages until the prompt is answered. The answer comes in line:
+        the reader queues what the agent sent before it, then settles it, and only then does
+        the marker below join the queue."""
+        marker = {"answered": id(answer)}
+        if answer.done():
+            rpc.incoming.put_nowait(marker)
+        else:
+            answer.add_done_callback(lambda _: rpc.incoming.put_nowait(marker))
+        while True:
+            message = await rpc.next()
+            if message is marker:
+                return dict(answer.result() or {})
+            if "answered" not in message:  # another prompt's marker: that turn is over
+                self._handle(turn, rpc, message, asks)
+
+    def _handle(
+        self,
+        turn: AgentTurn,
+        rpc: RpcClient,
+        message: dict[str, Any],
+        asks: dict[Any, asyncio.Task[None]],
+    ) -> None:
+        method = message.get("method")
+        params = message.get("params") or {}
+        if "id" not in message:
+            if method == "session/update":
+                _update(turn, params.get("update") or {})
+            return
+        msg_id = message["id"]
+        if method == "session/request_permission":
+            asks[msg_id] = asyncio.create_task(self._permission(turn, rpc, msg_id, params, asks))
+        elif method == "fs/write_text_file":
+            rpc.answer_later(msg_id, self._write_file(params))
+        else:
+            rpc.refuse(msg_id, f"Parley does not support {method}")
+
+    async def _permission(
+        self,
+        turn: AgentTurn,
+        rpc: RpcClient,
+        msg_id: Any,
+        params: dict[str, Any],
+        asks: dict[Any, asyncio.Task[None]],
+    ) -> None:
+        call = params.get("toolCall") or {}
+        call_id = str(call.get("toolCallId"))
+        kind = str(call.get("kind") or "other")
+        raw = call.get("rawInput")
+        call_input = raw if isinstance(raw, dict) else _describe(call)
+        verdict = await turn.authorize(
+            call_id, kind, call_input, KINDS.get(kind, "execute"), {"title": call.get("title")}
+        )
+        asks.pop(msg_id, None)
+        if not verdict.allowed:  # ACP agents need not report a call that never ran
+            turn.tool_completed(call_id, verdict.reason, True)
+        options = params.get("options") or []
+        wanted = (
+            ("allow_once", "allow_always") if verdict.allowed else ("reject_once", "reject_always")
+        )
+        chosen = next(
+            (o["optionId"] for kind in wanted for o in options if o.get("kind") == kind), None
+        )
+        outcome = (
+            {"outcome": "selected", "optionId": chosen}
+            if chosen is not None
+            else {"outcome": "cancelled"}
+        )
+        rpc.answer(msg_id, {"outcome": outcome})
+
+    async def _write_file(self, params: dict[str, Any]) -> None:
+        """Written the way Parley's write_file tool writes: confined, atomic, off the loop."""
+        ctx = self.session.tool_context
+        path: Path = resolve_inside(ctx, str(params.get("path")))
+        content = params.get("content")
+        if not isinstance(content, str):
+            raise ToolError("content must be a string")
+        await asyncio.to_thread(write_atomic, ctx, path, content.encode(), str(path))
+
+    async def _cancel(
+        self,
+        turn: AgentTurn,
+        rpc: RpcClient,
+        answer: asyncio.Future[Any],
+        asks: dict[Any, asyncio.Task[None]],
+    ) -> None:
+        """session/cancel, then wait for the prompt's answer (ACP: stopReason cancelled);
+        an agent that does not answer in time is closed, and the next turn reloads it."""
+        for task in asks.values():
+            task.cancel()
+        try:
+            rpc.notify("session/cancel", {"sessionId": self.acp_session})
+            for msg_id in list(asks):  # ACP: pending permission requests answer "cancelled"
+                rpc.answer(msg_id, {"outcome": {"outcome": "cancelled"}})
+            async with asyncio.timeout(CANCEL_GRACE_S):
+                await self._follow(turn, rpc, answer, {})
+        except (TimeoutError, AgentExited, RemoteError):
+            await self.aclose()
+
+    def _account(self, turn: AgentTurn, result: dict[str, Any]) -> None:
+        """Token counts where the agent reports them: ACP's draft `usage`, or Gemini CLI's
+        `_meta.quota`."""
+        usage = result.get("usage")
+        if isinstance(usage, dict):
+            turn.account(
+                self.session.record.model,
+                int(usage.get("inputTokens") or 0),
+                int(usage.get("outputTokens") or 0),
+                int(usage.get("cachedReadTokens") or 0),
+                int(usage.get("cachedWriteTokens") or 0),
+            )
+            return
+        quota = ((result.get("_meta") or {}).get("quota") or {}).get("token_count")
+        if isinstance(quota, dict):
+            turn.account(
+                self.session.record.model,
+                int(quota.get("input_tokens") or 0),
+                int(quota.get("output_tokens") or 0),
+            )
+
+
+def _update(turn: AgentTurn, update: dict[str, Any]) -> None:
+    kind = update.get("sessionUpdate")
+    content = update.get("content")
+    if kind == "agent_message_chunk" and isinstance(content, dict):
+        turn.text(str(content.get("text", "")) if content.get("type") == "text" else "")
+    elif kind == "agent_thought_chunk" and isinstance(content, dict):
+        turn.thinking(str(content.get("text", "")) if content.get("type") == "text" else "")
+    elif kind == "tool_call":
+        _tool_call(turn, update)
+    elif kind == "tool_call_update":
+        status = update.get("status")
+        if status in ("completed", "failed"):
+            call_id = str(update.get("toolCallId"))
+            output = _content_text(update.get("content"))
+            turn.tool_completed(call_id, output, status == "failed", str(update.get("kind") or ""))
+        elif update.get("kind") or update.get("title"):
+            _tool_call(turn, update)
+
+
+def _tool_call(turn: AgentTurn, update: dict[str, Any]) -> None:
+    kind = str(update.get("kind") or "other")
+    raw = update.get("rawInput")
+    turn.tool_started(
+        str(update.get("toolCallId")),
+        kind,
+        raw if isinstance(raw, dict) else _describe(update),
+        KINDS.get(kind, "execute"),
+    )
+
+
+def _describe(call: dict[str, Any]) -> dict[str, Any]:
+    """What an ACP tool call says about itself when it has no raw input."""
+    out: dict[str, Any] = {"title": call.get("title")}
+    if locations := call.get("locations"):
+        out["locations"] = [loc.get("path") for loc in locations if isinstance(loc, dict)]
+    return out
+
+
+def _content_text(content: Any) -> str:
+    parts: list[str] = []
+    for item in content if isinstance(content, list) else []:
+        if not isinstance(item, dict):
+            continue
+        inner = item.get("content")
+        if item.get("type") == "content" and isinstance(inner, dict) and "text" in inner:
+            parts.append(str(inner["text"]))
+        elif item.get("type") == "diff":
+            parts.append(f"edited {item.get('path')}")
+    return "\n".join(parts)
+
+
+def _content(prompt: Message) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    for block in prompt.content:
+        if isinstance(block, TextBlock):
+            blocks.append({"type": "text", "text": block.text})
+        elif isinstance(block, ImageBlock):
+            blocks.append({"type": "image", "mimeType": block.media_type, "data": block.data})
+    return blocks
