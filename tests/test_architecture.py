@@ -20,6 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "doors": set(),
     "doors.jsonrpc": {"core", "protocol", "config", "store", "engine"},
     "doors.stdio": {"core", "protocol", "config", "store", "engine", "doors.jsonrpc", "(root)"},
+    "doors.http": {"core", "protocol", "config", "store", "engine", "(root)"},
     "doors.acp": {
         "core",
         "protocol",

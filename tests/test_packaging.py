@@ -195,4 +195,6 @@ def test_a_host_finds_what_it_needs_in_parley_client() -> None:
         "agent",
         "connection",
         "errors",
+        "http",
+        "sse",
     }

@@ -10,6 +10,7 @@ from parley import PROTOCOL_VERSION, SCHEMA_VERSION, __version__
 from parley.cli.acp_cmd import add_acp_parser
 from parley.cli.common import EXIT_BROKEN_PIPE, add_settings_flags, silence_stdout
 from parley.cli.config_cmd import add_config_parser
+from parley.cli.daemon import add_daemon_parser
 from parley.cli.mcp_cmd import add_mcp_parser
 from parley.cli.sessions_cmd import add_sessions_parser
 
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_settings_flags(serve)
     serve.set_defaults(func=_serve)
 
+    add_daemon_parser(sub)
     add_acp_parser(sub)
     add_config_parser(sub)
     add_sessions_parser(sub)

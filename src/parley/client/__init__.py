@@ -8,10 +8,11 @@ async with await ParleyClient.spawn(env={"PARLEY_PROVIDER": "scripted", ...}) as
 Everything a host handles is importable from here: the client, its errors, the wire types it
 returns and receives (`SessionInfo`, `TurnResult`, `ApprovalRequestParams`, ...) and the typed
 events that `Notification.event()` gives (`ResultDelta`, `ToolStarted`, ..., their union `Event`).
+`ParleyHttpClient` (parley.client.http) talks to `parley daemon` instead.
 """
 
 from parley.client.agent import EVENT_TYPES, ApprovalHandler, Notification, ParleyClient
-from parley.client.errors import ParleyClientError, ParleyRpcError
+from parley.client.errors import ParleyClientError, ParleyHttpError, ParleyRpcError
 from parley.core.errors import ErrorCode
 from parley.protocol.types import (
     ApprovalDecision,
@@ -70,6 +71,8 @@ __all__ = [
     "Notification",
     "ParleyClient",
     "ParleyClientError",
+    "ParleyHttpClient",
+    "ParleyHttpError",
     "ParleyRpcError",
     "PermissionMode",
     "ProfileInfo",
@@ -95,3 +98,16 @@ __all__ = [
     "Usage",
     "UsageReport",
 ]
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), "ParleyHttpClient"])
+
+
+def __getattr__(name: str) -> object:
+    # The HTTP client loads httpx: only for hosts that use it.
+    if name == "ParleyHttpClient":
+        from parley.client.http import ParleyHttpClient
+
+        return ParleyHttpClient
+    raise AttributeError(name)

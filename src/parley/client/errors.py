@@ -21,3 +21,15 @@ class ParleyRpcError(Exception):
 
     def __repr__(self) -> str:
         return f"ParleyRpcError({self.rpc_code}, {self.code!r}, {self.message!r})"
+
+
+class ParleyHttpError(Exception):
+    """An error answer from `parley daemon`: its HTTP status and `{"error": {code, message,
+    details}}`."""
+
+    def __init__(self, status: int, code: str, message: str, details: Any = None) -> None:
+        super().__init__(f"{status} {code}: {message}")
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details: dict[str, Any] = details if isinstance(details, dict) else {}

@@ -54,6 +54,8 @@ class Settings:
     providers: dict[str, dict[str, Any]] = attrs.field(factory=dict, repr=False)
     prices: dict[str, dict[str, float]] = attrs.field(factory=dict)
     rules: list[dict[str, Any]] = attrs.field(factory=list)
+    # The [daemon] table (`parley daemon`); it may hold the API key, so it stays out of repr().
+    daemon: dict[str, Any] = attrs.field(factory=dict, repr=False)
     # [mcp_servers.<name>] sections; env and headers may hold tokens, so they stay out of repr().
     mcp_servers: dict[str, dict[str, Any]] = attrs.field(factory=dict, repr=False)
     # [agents.<name>] sections: external agents' commands and environment (docs/agents.md).
@@ -113,6 +115,20 @@ PROVIDER_KEYS: dict[str, type] = {
     "thinking": str,
     "thinking_budget": int,
     "thinking_display": str,
+}
+# What the [daemon] table may hold (`parley daemon`; docs/http.md).
+DAEMON_KEYS: dict[str, type] = {
+    "host": str,
+    "port": int,
+    "log_level": str,
+    "default_working_dir": str,
+    "tls_certfile": str,
+    "tls_keyfile": str,
+    "api_key": str,
+    "api_key_file": str,
+    "allowed_origins": list,
+    "max_body_bytes": int,
+    "header_timeout": float,
 }
 # [prices."<model>"]: US dollars per million tokens.
 PRICE_KEYS = ("input", "output", "cache_read", "cache_write")
@@ -235,6 +251,15 @@ def _rules(value: Any, where: str) -> list[dict[str, Any]]:
     return rules
 
 
+def _daemon(value: Any, where: str) -> dict[str, Any]:
+    checked: dict[str, Any] = {}
+    for key, item in _table(value, "daemon", where).items():
+        if key not in DAEMON_KEYS:
+            raise _unknown(where, f"daemon.{key}", (f"daemon.{k}" for k in DAEMON_KEYS), "key")
+        checked[key] = check_type(item, DAEMON_KEYS[key], f"daemon.{key}", where)
+    return checked
+
+
 def _mcp_servers(value: Any, where: str) -> dict[str, dict[str, Any]]:
     from parley.tools.mcp.config import check_servers  # reads tables; no MCP SDK import
 
@@ -253,6 +278,7 @@ _SECTIONS = {
     "prices": _prices,
     "rules": _rules,
     "mcp_servers": _mcp_servers,
+    "daemon": _daemon,
     "agents": _agents,
 }
 

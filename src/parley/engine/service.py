@@ -40,6 +40,7 @@ from parley.store.base import Store
 from parley.store.records import SessionRecord, TurnStatus
 from parley.tools.base import HostCommands, HostFiles
 from parley.tools.mcp.config import session_tables
+from parley.tools.registry import ToolRegistry
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,10 @@ class Service:
 
     def provider_list(self) -> wire.ProviderListResult:
         return registry.describe(self.settings)
+
+    def tools(self) -> ToolRegistry:
+        """Every built-in tool (a session's profile may allow fewer)."""
+        return ToolRegistry.builtin(None, [])
 
     async def tool_list(self, session_id: str) -> wire.ToolListResult:
         """The session's tools and where each comes from; its MCP servers start if needed."""
@@ -283,6 +288,12 @@ class Service:
         return wire.SessionListResult(
             [session_info(self._running_turn_id(r.session_id), r) for r in records], cursor
         )
+
+    def session_count(self) -> int:
+        return self.store.count_sessions()
+
+    def running_turn_count(self) -> int:
+        return len(self._turns)
 
     def fork_session(
         self, session_id: str, at_turn: int | None, new_session_id: str | None
@@ -585,7 +596,10 @@ def _profile_rules(profile: Profile) -> list[Rule]:
 
 
 def _directory(raw: str, field: str) -> Path:
-    path = Path(raw).expanduser()
+    try:
+        path = Path(raw).expanduser()
+    except RuntimeError:  # `~name` of no user: not absolute, refused below
+        path = Path(raw)
     if not path.is_absolute():
         raise ParleyError(
             ErrorCode.INVALID_PARAMS,

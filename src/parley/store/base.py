@@ -37,6 +37,9 @@ class Store(abc.ABC):
         """Newest first; the cursor is opaque to callers. A bad cursor is invalid_params."""
 
     @abc.abstractmethod
+    def count_sessions(self) -> int: ...
+
+    @abc.abstractmethod
     def delete_session(self, session_id: str) -> bool: ...
 
     @abc.abstractmethod

@@ -76,6 +76,9 @@ class MemoryStore(Store):
         more = len(rows) > limit
         return page, encode_cursor(page[-1].created_at, page[-1].session_id) if more else None
 
+    def count_sessions(self) -> int:
+        return len(self._sessions)
+
     def _load(self, session_id: str) -> SessionRecord:
         record = self.load_session(session_id)
         if record is None:

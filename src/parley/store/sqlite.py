@@ -182,6 +182,10 @@ class SqliteStore(Store):
         more = len(rows) > limit
         return page, encode_cursor(page[-1].created_at, page[-1].session_id) if more else None
 
+    def count_sessions(self) -> int:
+        count: int = self._conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
+        return count
+
     def delete_session(self, session_id: str) -> bool:
         conn = self._write()
         running = conn.execute(

@@ -1,0 +1,145 @@
+"""Running the daemon: bind, serve with uvicorn, and stop cleanly on SIGTERM / SIGINT.
+
+Stopping: stop accepting connections, refuse new turns and streams, cancel the running turns
+and wait until each has ended and been stored (their last events reach the streams), end
+every stream with a final `shutdown` event, let the answers in flight finish, close the
+store, exit 0. A second signal stops at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import uvicorn
+
+from parley.config import Settings
+from parley.doors.http.app import create_app
+from parley.doors.http.context import Daemon
+from parley.doors.http.protocol import limited_protocol
+from parley.doors.http.settings import DaemonSettings
+from parley.store.base import Store
+
+log = logging.getLogger(__name__)
+GRACE_S = 5.0
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server with our signal handling, and a line saying where it listens once it
+    does."""
+
+    def __init__(self, config: uvicorn.Config, announce: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._announce = announce
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield  # serve() installs handlers that stop at once; ours stop in order
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self._announce()
+
+
+def serve(
+    settings: Settings,
+    daemon_settings: DaemonSettings,
+    open_store: Callable[[], Store],
+    config_path: Path,
+    url_file: Path | None,
+) -> int:
+    sock = _bind(daemon_settings.host, daemon_settings.port)
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    url = f"{daemon_settings.scheme}://{shown}:{port}"
+
+    def announce() -> None:
+        if url_file is not None:
+            url_file.write_text(url + "\n", encoding="utf-8")
+        print(f"parley daemon listening on {url}", flush=True)
+
+    async def main() -> None:
+        from parley.engine.service import Service
+
+        service = Service(settings, open_store())
+        daemon = Daemon(service, daemon_settings, config_path)
+        server = _Server(_config(create_app(daemon), daemon_settings), announce)
+        loop = asyncio.get_running_loop()
+        stopping: list[asyncio.Task[None]] = []
+
+        def on_signal() -> None:
+            if stopping:
+                server.force_exit = True
+                return
+            stopping.append(loop.create_task(_stop(server, daemon)))
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, on_signal)
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            if not stopping:  # uvicorn stopped by itself (it could not start)
+                await service.shutdown()
+            service.store.close()
+
+    with _runner() as runner:
+        runner.run(main())
+    return 0
+
+
+async def _stop(server: uvicorn.Server, daemon: Daemon) -> None:
+    log.info("stopping")
+    for listener in server.servers:
+        listener.close()
+    daemon.streams.closing = True
+    await daemon.service.shutdown()
+    daemon.streams.close_all()
+    server.should_exit = True
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise SystemExit(f"parley: cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    sock.setblocking(False)
+    return sock
+
+
+def _config(app: object, daemon: DaemonSettings) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        http=limited_protocol(daemon.header_timeout),
+        loop="none",
+        lifespan="off",
+        log_level=daemon.log_level,
+        access_log=False,  # a query string may hold the API key (?access_token=)
+        server_header=False,
+        ssl_certfile=daemon.tls_certfile,
+        ssl_keyfile=daemon.tls_keyfile,
+        timeout_keep_alive=5,
+        timeout_graceful_shutdown=int(GRACE_S),
+        backlog=2048,
+    )
+
+
+@contextlib.contextmanager
+def _runner() -> Iterator[asyncio.Runner]:
+    factory = None
+    with contextlib.suppress(ImportError):  # uvloop comes with uvicorn[standard], not on Windows
+        import uvloop
+
+        factory = uvloop.new_event_loop
+    with asyncio.Runner(loop_factory=factory) as runner:
+        yield runner
