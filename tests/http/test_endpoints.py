@@ -60,7 +60,8 @@ async def test_session_created_listed_got_and_deleted(
         assert made["config"] == {
             "profile": "default",
             "provider": "scripted",
-            "model": "scripted",
+            # A scripted session's model is its script, so it can be resumed without one.
+            "model": str((workspace.parent / "script-0.json").resolve()),
             "permission_mode": "deny",
         }
         assert made["messages"] == []
