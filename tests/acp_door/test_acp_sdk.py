@@ -266,6 +266,33 @@ async def test_an_acp_session_is_a_parley_session(
     assert detail.messages[-1].content == [{"type": "text", "text": "Hello from ACP."}]
 
 
+async def test_mcp_servers_from_session_new_are_the_sessions_own(
+    isolated_env: dict[str, str],
+    workspace: Path,
+    write_script: ScriptWriter,
+    conformance: Conformance,
+) -> None:
+    """An editor's MCP server (the real mcp-server-time) becomes the session's tools, seen from
+    another door on the same store."""
+    from acp.schema import McpServerStdio
+
+    env = scripted_env(isolated_env, write_script([{"type": "text", "text": "ok"}]))
+    server = McpServerStdio(
+        name="time", command=sys.executable, args=["-m", "mcp_server_time"], env=[]
+    )
+    async with acp_agent(env, Editor(), conformance) as (conn, _):
+        session = await conn.new_session(cwd=str(workspace), mcp_servers=[server])
+    host = await ParleyClient.spawn(env=env)
+    try:
+        await host.resume_session(session.session_id)
+        tools = await host.list_tools(session.session_id)
+    finally:
+        await host.close()
+    names = [t.name for t in tools.tools]
+    assert "mcp__time__get_current_time" in names
+    assert next(t for t in tools.tools if t.name == "mcp__time__get_current_time").server == "time"
+
+
 async def test_resume_close_and_delete(
     isolated_env: dict[str, str],
     workspace: Path,

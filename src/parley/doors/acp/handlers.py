@@ -13,6 +13,8 @@ from parley.doors.acp.negotiate import negotiate
 from parley.doors.acp.prompt import prompt_blocks
 from parley.doors.acp.replay import Replay
 from parley.protocol import types as wire
+from parley.protocol.methods import SESSION_CREATE
+from parley.protocol.params import parse_params
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -53,17 +55,22 @@ def handlers(server: AcpServer) -> dict[str, Handler]:
         }
 
     def session_new(p: Params) -> Params:
-        _unused_mcp_servers(p)
-        info = server.service.create_session(
-            wire.SessionCreateParams(
-                cwd=p["cwd"], additional_directories=list(p.get("additionalDirectories") or [])
-            )
+        # ACP's session/new and Parley's session/create take MCP servers in the same shape;
+        # Parley's own check gives -32602 with a pointer for what it cannot run (SSE servers).
+        create = parse_params(
+            SESSION_CREATE,
+            {
+                "cwd": p["cwd"],
+                "additionalDirectories": list(p.get("additionalDirectories") or []),
+                "mcpServers": list(p.get("mcpServers") or []),
+            },
         )
+        info = server.service.create_session(create)
         server.follow(info)
         return {"sessionId": info.session_id, **state(info)}
 
     async def session_load(p: Params) -> Params:
-        _unused_mcp_servers(p)
+        _stored_mcp_servers(p)
         service = server.service
         session_id = p["sessionId"]
         info = service.session_info(session_id)
@@ -82,7 +89,7 @@ def handlers(server: AcpServer) -> dict[str, Handler]:
         return state(info)
 
     def session_resume(p: Params) -> Params:
-        _unused_mcp_servers(p)
+        _stored_mcp_servers(p)
         info = server.service.session_info(p["sessionId"])
         server.follow(info)
         return state(info)
@@ -194,12 +201,13 @@ def handlers(server: AcpServer) -> dict[str, Handler]:
     }
 
 
-def _unused_mcp_servers(p: Params) -> None:
+def _stored_mcp_servers(p: Params) -> None:
+    """A loaded or resumed session keeps the MCP servers it was created with."""
     if servers := p.get("mcpServers"):
         names = ", ".join(str(s.get("name")) for s in servers)
-        log.warning(
-            "MCP servers from the client are not used (%s); configure them in Parley's config "
-            "file (docs/acp.md)",
+        log.info(
+            "session %s keeps the MCP servers it was created with; not %s",
+            p.get("sessionId"),
             names,
         )
 
