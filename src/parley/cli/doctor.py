@@ -118,9 +118,14 @@ def _check_providers(report: Report, settings: Settings) -> dict[str, ProviderCo
         hints = "; ".join(
             f"{k.name}: {k.setup_hint}"
             for k in registry.KINDS.values()
-            if k.name in registry.AUTODETECT
+            if k.name in (*registry.AUTODETECT, registry.FALLBACK)
         )
         report.problem("no model provider is configured", f"configure one ({hints})", 2)
+    elif listing.default == registry.FALLBACK and not settings.provider:
+        report.ok(
+            f"new sessions use {listing.default}: no API key was found, so the small model "
+            "that runs offline; set ANTHROPIC_API_KEY or OPENAI_API_KEY for a stronger one"
+        )
     else:
         report.ok(f"new sessions use {listing.default}")
     return configs

@@ -106,6 +106,8 @@ PROVIDER_KEYS: dict[str, type] = {
     "thinking": str,
     "thinking_budget": int,
     "thinking_display": str,
+    "model_path": str,
+    "tool_rounds": int,
 }
 # [prices."<model>"]: US dollars per million tokens.
 PRICE_KEYS = ("input", "output", "cache_read", "cache_write")
