@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -184,3 +186,52 @@ async def test_a_whole_turn_calls_a_tool_then_answers(llama, tmp_path):
     deltas = "".join(p["text"] for p in recorder.of("result/delta"))
     assert recorder.of("result/final")[0]["text"] == deltas == result.reply != ""
     assert [u["provider"] for u in recorder.of("usage")] == ["local", "local"]
+
+
+def listening_ports(pid: int) -> set[int]:
+    """TCP ports this process listens on (its sockets matched against /proc/net/tcp)."""
+    fd_dir = Path(f"/proc/{pid}/fd")
+    inodes = set()
+    for fd in fd_dir.iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    ports = set()
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "0A" and fields[9] in inodes:  # 0A: LISTEN
+            ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+async def test_over_the_protocol_two_sessions_share_a_server_started_by_the_first_turn(
+    spawn, workspace
+):
+    client = await spawn(None)  # no credential at all
+    first = await client.create_session(cwd=str(workspace))
+    second = await client.create_session(cwd=str(workspace))
+    pid = client.process.pid
+
+    assert (first.provider, second.provider) == ("local", "local")
+    assert listening_ports(pid) == set()  # not on initialize, nor on session/create
+    deltas: list[str] = []
+    results = await asyncio.gather(
+        client.submit_turn(
+            first.session_id,
+            "Say hello.",
+            on_event=lambda n: (
+                deltas.append(n.params["text"]) if n.method == "result/delta" else None
+            ),
+        ),
+        client.submit_turn(second.session_id, "Say goodbye."),
+    )
+
+    assert [r.stop_reason for r in results] == ["end_turn", "end_turn"], results
+    assert "".join(deltas) == results[0].reply != ""
+    assert len(listening_ports(pid)) == 1  # one llama.cpp server for both sessions
+    notices = [line for line in client.stderr if "using the local model" in line]
+    assert len(notices) == 1
+    assert await client.shutdown() == 0  # and the server stops with the process
