@@ -36,13 +36,13 @@ from parley.providers.openai_chat import ChatCompletionsProvider
 
 # Replies of a small model are short; a long one is usually a loop.
 DEFAULT_MAX_TOKENS = 512
-# A 135M model answers well right after one tool result and wanders after more: it is then
-# asked for its answer. A larger model may be given more rounds in the config.
+# Left alone, a 135M model keeps calling tools after the first result (50 calls in a row, until
+# max_turns): after one round it must answer. A larger model may be given more in the config.
 DEFAULT_TOOL_ROUNDS = 1
 # Sampling: a low temperature keeps a small model on task, a fixed seed makes its answers the
 # same from run to run, and a repetition penalty (llama.cpp's own parameter) keeps its answers
 # out of loops. The penalty is not applied while it may call a tool: it spoils the arguments
-# (6 right choices in 20 with it, 16 without; bench/local.py).
+# (6 right choices in 20 with it, 13 without; docs/performance.md).
 TEMPERATURE = 0.2
 REPEAT_PENALTY = 1.2
 SEED = 42
