@@ -128,7 +128,8 @@ def runtime_available() -> bool:
 def read_info(path: Path) -> ModelInfo:
     """The model's architecture, size label and context length from the GGUF header.
 
-    Reading stops once they are known: the tokenizer's large arrays come after them.
+    Reading stops once they are known, or at the tokenizer's keys (its large arrays come after
+    the model's own keys in the files llama.cpp's tools write).
     """
     wanted = {"general.architecture", "general.size_label"}
     found: dict[str, Any] = {}
@@ -141,6 +142,8 @@ def read_info(path: Path) -> ModelInfo:
             count = _unpack(f, "Q" if version >= 2 else "I")
             for _ in range(count):
                 key = _string(f)
+                if key.startswith("tokenizer.") and "general.architecture" in found:
+                    break
                 value = _value(f, _unpack(f, "I"))
                 if key in wanted or key.endswith(".context_length"):
                     found[key] = value
