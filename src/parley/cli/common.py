@@ -26,7 +26,8 @@ def add_settings_flags(parser: argparse.ArgumentParser) -> None:
     g = parser.add_argument_group("settings (override PARLEY_* variables and the config file)")
     g.add_argument(
         "--provider",
-        help="model provider: anthropic, openai, azure-openai, ollama, openai-compatible, scripted",
+        help="model provider: anthropic, openai, azure-openai, ollama, openai-compatible, local, "
+        "scripted",
     )
     g.add_argument("--model", help="model name (for azure-openai: the deployment name)")
     g.add_argument("--profile", help="profile to use (default: default)")

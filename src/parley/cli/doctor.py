@@ -120,6 +120,11 @@ def _check_providers(report: Report, settings: Settings) -> dict[str, ProviderCo
         )
     elif listing.default is None:
         report.problem("no model provider is configured", ways_to_start(), 2)
+    elif listing.default == registry.FALLBACK and not settings.provider:
+        report.ok(
+            f"new sessions use {listing.default}: no API key was found, so the small model "
+            "that runs offline; set ANTHROPIC_API_KEY or OPENAI_API_KEY for a stronger one"
+        )
     else:
         report.ok(f"new sessions use {listing.default}")
     return configs

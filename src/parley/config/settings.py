@@ -115,6 +115,8 @@ PROVIDER_KEYS: dict[str, type] = {
     "thinking": str,
     "thinking_budget": int,
     "thinking_display": str,
+    "model_path": str,
+    "tool_rounds": int,
 }
 # What the [daemon] table may hold (`parley daemon`; docs/http.md).
 DAEMON_KEYS: dict[str, type] = {

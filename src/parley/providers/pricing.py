@@ -71,6 +71,9 @@ BUILTIN: dict[str, Price] = {
 }
 # Servers we cannot know the prices of: only the user's `prices` setting applies to them.
 _UNPRICED_PROVIDERS = frozenset({"openai-compatible", "ollama", "scripted"})
+# Models that run on this machine: free unless the `prices` setting says otherwise.
+_FREE_PROVIDERS = frozenset({"local"})
+_FREE = Price(0.0, 0.0)
 _FIELDS = ("input", "output", "cache_read", "cache_write")
 _SNAPSHOT = re.compile(r"-(\d{8}|\d{4}-\d{2}-\d{2})$")
 
@@ -97,6 +100,8 @@ def parse_overrides(raw: Mapping[str, object], where: str = "prices") -> dict[st
 
 def lookup(provider: str, model: str, overrides: Mapping[str, object]) -> Price | None:
     table = dict(parse_overrides(overrides))
+    if provider in _FREE_PROVIDERS:
+        return table.get(model, _FREE)
     if provider not in _UNPRICED_PROVIDERS:
         table = {**BUILTIN, **table}
     if model in table:

