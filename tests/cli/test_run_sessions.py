@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from tests.cli.test_run import run
-from tests.conftest import ScriptWriter, scripted_env
+from tests.conftest import NO_LOCAL_MODEL, ScriptWriter, scripted_env
 
 WRITE = [
     {"type": "tool_call", "name": "write_file", "input": {"path": "out.txt", "content": "hi\n"}}
@@ -59,7 +59,7 @@ def test_continue_with_no_session_here_says_so_and_stores_nothing(
 def test_a_run_without_a_provider_creates_no_database(
     isolated_env: dict[str, str], workspace: Path
 ) -> None:
-    done = run(["run", "hello"], isolated_env, workspace)
+    done = run(["run", "hello"], {**isolated_env, **NO_LOCAL_MODEL}, workspace)
 
     assert done.returncode == 2
     assert not Path(isolated_env["PARLEY_HOME"]).exists()

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.terminal import Terminal
-from tests.conftest import ScriptWriter, scripted_env
+from tests.conftest import NO_LOCAL_MODEL, ScriptWriter, scripted_env
 
 Open = Callable[..., Terminal]
 
@@ -236,6 +236,7 @@ def test_a_conversation_needs_a_terminal(isolated_env: dict[str, str], workspace
 def test_a_conversation_without_a_provider_says_what_to_set(
     terminal: Open, isolated_env: dict[str, str]
 ) -> None:
+    isolated_env.update(NO_LOCAL_MODEL)  # no key and no local model either
     term = terminal([])
 
     term.expect("no model provider is configured")
