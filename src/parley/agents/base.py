@@ -23,6 +23,7 @@ from parley.core.messages import ImageBlock, Message, TextBlock
 from parley.engine.authorize import Authorizer
 from parley.engine.permissions import ToolCall, Verdict
 from parley.engine.session import Session
+from parley.engine.turn import turn_result
 from parley.protocol import types as wire
 
 log = logging.getLogger(__name__)
@@ -240,8 +241,7 @@ class AgentTurn:
         self.finish_open_calls()
         self.keep_reply()
         self.emit(wire.TurnError(error.code, error.message, error.recoverable))
-        stop: wire.StopReason = "cancelled" if error.code == ErrorCode.CANCELLED else "error"
-        return self.result(stop, error)
+        return self.result(None, error)
 
     def finish_open_calls(self) -> None:
         self.end_thinking()
@@ -253,15 +253,11 @@ class AgentTurn:
             reply = "".join(self.reply)
             self.session.add_message(self.turn_id, Message("assistant", (TextBlock(reply),)))
 
-    def result(self, stop: wire.StopReason, error: ParleyError | None = None) -> wire.TurnResult:
-        return wire.TurnResult(
-            session_id=self.session.id,
-            turn_id=self.turn_id,
-            reply="".join(self.reply),
-            stop_reason=stop,
-            usage=self.usage,
-            error=wire.ErrorInfo(error.code, error.message, error.recoverable) if error else None,
-        )
+    def result(
+        self, stop: wire.StopReason | None, error: ParleyError | None = None
+    ) -> wire.TurnResult:
+        reply = "".join(self.reply)
+        return turn_result(self.session.id, self.turn_id, reply, self.usage, stop, error)
 
 
 def prompt_text(prompt: Message) -> str:

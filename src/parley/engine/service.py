@@ -30,7 +30,7 @@ from parley.engine.profiles import Profile
 from parley.engine.rules import Rule, parse_rules
 from parley.engine.session import Session
 from parley.engine.session_tools import session_tools
-from parley.engine.turn import run_turn
+from parley.engine.turn import run_turn, turn_result
 from parley.engine.turn_handle import TurnHandle
 from parley.protocol import types as wire
 from parley.protocol.codec import structure, unstructure
@@ -557,14 +557,7 @@ def _outcome(session: Session, handle: TurnHandle, task: asyncio.Task[Any]) -> w
         session.publish(
             handle.turn_id, wire.TurnError(error.code, error.message, error.recoverable)
         )
-    return wire.TurnResult(
-        session_id=session.id,
-        turn_id=handle.turn_id,
-        reply="",
-        stop_reason="cancelled" if task.cancelled() else "error",
-        usage=wire.Usage(),
-        error=wire.ErrorInfo(error.code, error.message, error.recoverable),
-    )
+    return turn_result(session.id, handle.turn_id, "", wire.Usage(), None, error)
 
 
 def _close_later(session: Session | Provider) -> None:

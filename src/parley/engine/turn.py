@@ -30,6 +30,29 @@ TRUNCATED_CALL = (
 )
 
 
+def turn_result(
+    session_id: str,
+    turn_id: str,
+    reply: str,
+    usage: wire.Usage,
+    stop: wire.StopReason | None,
+    error: ParleyError | None = None,
+) -> wire.TurnResult:
+    """How a turn ended, for its host and the store. `stop` None: the turn failed with `error`,
+    so it was cancelled or ended in error."""
+    if stop is None:
+        assert error is not None
+        stop = "cancelled" if error.code == ErrorCode.CANCELLED else "error"
+    return wire.TurnResult(
+        session_id=session_id,
+        turn_id=turn_id,
+        reply=reply,
+        stop_reason=stop,
+        usage=usage,
+        error=wire.ErrorInfo(error.code, error.message, error.recoverable) if error else None,
+    )
+
+
 class _Turn:
     def __init__(
         self,
@@ -52,20 +75,15 @@ class _Turn:
     def progress(self, stage: Any, message: str, data: dict[str, Any]) -> None:
         self.emit(wire.Progress(stage, message, data))
 
-    def result(self, stop: wire.StopReason, error: ParleyError | None = None) -> wire.TurnResult:
-        return wire.TurnResult(
-            session_id=self.session.id,
-            turn_id=self.turn_id,
-            reply="".join(self.reply),
-            stop_reason=stop,
-            usage=wire.usage_of(self.usage),
-            error=wire.ErrorInfo(error.code, error.message, error.recoverable) if error else None,
-        )
+    def result(
+        self, stop: wire.StopReason | None, error: ParleyError | None = None
+    ) -> wire.TurnResult:
+        usage = wire.usage_of(self.usage)
+        return turn_result(self.session.id, self.turn_id, "".join(self.reply), usage, stop, error)
 
     def fail(self, error: ParleyError) -> wire.TurnResult:
         self.emit(wire.TurnError(error.code, error.message, error.recoverable))
-        stop: wire.StopReason = "cancelled" if error.code == ErrorCode.CANCELLED else "error"
-        return self.result(stop, error)
+        return self.result(None, error)
 
     async def run(self, prompt: Message) -> wire.TurnResult:
         session = self.session
