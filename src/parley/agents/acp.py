@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from parley import __version__
-from parley.agents.base import AgentBackend, AgentTurn
+from parley.agents.base import AgentTurn
 from parley.agents.process import AgentExited
 from parley.agents.rpc import RemoteError, RpcClient
+from parley.agents.rpc_backend import RpcBackend
 from parley.core.errors import ErrorCode, ParleyError
 from parley.core.messages import ImageBlock, Message, TextBlock
 from parley.protocol import types as wire
@@ -49,18 +50,11 @@ STOP_REASONS: dict[str, wire.StopReason] = {
 }
 
 
-class AcpAgent(AgentBackend):
+class AcpAgent(RpcBackend):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.rpc: RpcClient | None = None
         self.acp_session = ""
         self.capabilities: dict[str, Any] = {}
-
-    async def _ensure(self) -> RpcClient:
-        if not (self.rpc is not None and self.rpc.exited is None):
-            await self.restart(self._start)
-        assert self.rpc is not None
-        return self.rpc
 
     async def _start(self) -> RpcClient:
         self.rpc = rpc = RpcClient(await self.start_process(self.spec.command))
@@ -117,12 +111,6 @@ class AcpAgent(AgentBackend):
                     rpc.refuse(message["id"], "the session is loading")
             self.acp_session = stored
         self.remember_agent_session(self.acp_session)
-
-    async def aclose(self) -> None:
-        rpc, self.rpc = self.rpc, None
-        await super().aclose()
-        if rpc is not None:
-            await rpc.close()
 
     async def turn(self, turn: AgentTurn, prompt: Message) -> wire.StopReason:
         try:

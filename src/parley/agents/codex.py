@@ -15,9 +15,10 @@ import logging
 from typing import Any
 
 from parley import __version__
-from parley.agents.base import AgentBackend, AgentTurn, prompt_text
+from parley.agents.base import AgentTurn, prompt_text
 from parley.agents.process import AgentExited
 from parley.agents.rpc import RemoteError, RpcClient
+from parley.agents.rpc_backend import RpcBackend
 from parley.core.errors import ErrorCode, ParleyError
 from parley.core.messages import Message
 from parley.protocol import types as wire
@@ -37,18 +38,11 @@ TOOL_ITEMS: dict[str, wire.ToolKind] = {
 }
 
 
-class Codex(AgentBackend):
+class Codex(RpcBackend):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.rpc: RpcClient | None = None
         self.thread_id = ""
         self._model = ""
-
-    async def _ensure(self) -> RpcClient:
-        if not (self.rpc is not None and self.rpc.exited is None):
-            await self.restart(self._start)
-        assert self.rpc is not None
-        return self.rpc
 
     async def _start(self) -> RpcClient:
         process = await self.start_process([*self.spec.command, "app-server"])
@@ -84,12 +78,6 @@ class Codex(AgentBackend):
                 raise
             log.info("codex thread %s was never written; starting a new one", stored)
             return dict(await rpc.request("thread/start", params, START_TIMEOUT_S))
-
-    async def aclose(self) -> None:
-        rpc, self.rpc = self.rpc, None
-        await super().aclose()
-        if rpc is not None:
-            await rpc.close()
 
     async def turn(self, turn: AgentTurn, prompt: Message) -> wire.StopReason:
         text = prompt_text(prompt)
