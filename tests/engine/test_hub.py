@@ -4,38 +4,19 @@ slow subscribers, approvals answered by any door, turns started without waiting 
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from parley.config import Settings
 from parley.core.errors import ErrorCode, ParleyError
 from parley.engine.hub import FellBehind, Subscription
 from parley.engine.service import Service
 from parley.protocol import types as wire
 from parley.store.records import StoredEvent
 from parley.store.sqlite import open_store
+from tests.conftest import ScriptWriter
 
 WORDS = 1000  # the scripted provider streams one delta per word
-
-
-def script(tmp_path: Path, *responses: list[dict[str, Any]]) -> Path:
-    path = tmp_path / f"script-{len(list(tmp_path.glob('script-*')))}.json"
-    path.write_text(json.dumps({"responses": list(responses)}))
-    return path
-
-
-@pytest.fixture
-async def service(tmp_path: Path) -> AsyncIterator[Service]:
-    settings = Settings(provider="scripted", env={}, approval_timeout=30.0)
-    store = open_store(tmp_path / "data")
-    service = Service(settings, store)
-    yield service
-    await service.shutdown()
-    store.close()
 
 
 def session(service: Service, tmp_path: Path, script_path: Path, mode: str = "ask") -> str:
@@ -55,9 +36,9 @@ async def drain(sub: Subscription, session_id: str, until_seq: int) -> list[Stor
 
 
 async def test_two_subscribers_on_one_session_see_identical_sequences(
-    service: Service, tmp_path: Path
+    service: Service, tmp_path: Path, write_script: ScriptWriter
 ) -> None:
-    sid = session(service, tmp_path, script(tmp_path, [{"type": "text", "text": "w " * WORDS}]))
+    sid = session(service, tmp_path, write_script([{"type": "text", "text": "w " * WORDS}]))
     first, second = service.subscribe(), service.subscribe()
     first.add(sid)
     second.add(sid)
@@ -74,9 +55,9 @@ async def test_two_subscribers_on_one_session_see_identical_sequences(
 
 
 async def test_a_subscriber_that_stops_reading_is_dropped_and_never_delays_another(
-    service: Service, tmp_path: Path
+    service: Service, tmp_path: Path, write_script: ScriptWriter
 ) -> None:
-    sid = session(service, tmp_path, script(tmp_path, [{"type": "text", "text": "w " * WORDS}]))
+    sid = session(service, tmp_path, write_script([{"type": "text", "text": "w " * WORDS}]))
     stalled = service.subscribe(limit=50)
     reader = service.subscribe()
     stalled.add(sid)
@@ -106,10 +87,10 @@ async def test_a_subscriber_that_stops_reading_is_dropped_and_never_delays_anoth
 
 
 async def test_replay_hands_over_to_live_events_mid_turn_with_no_gap_or_duplicate(
-    service: Service, tmp_path: Path
+    service: Service, tmp_path: Path, write_script: ScriptWriter
 ) -> None:
     slow = [{"type": "text", "text": f"w{i} ", "delayMs": 2} for i in range(200)]
-    sid = session(service, tmp_path, script(tmp_path, slow))
+    sid = session(service, tmp_path, write_script(slow))
     handle = await service.start_turn(sid, "go")
     while service.hub.committed_seq(sid) < 50:  # well into the turn
         await asyncio.sleep(0.005)
@@ -124,10 +105,10 @@ async def test_replay_hands_over_to_live_events_mid_turn_with_no_gap_or_duplicat
 
 
 async def test_an_approval_is_answered_by_a_second_door_and_the_first_answer_wins(
-    service: Service, tmp_path: Path
+    service: Service, tmp_path: Path, write_script: ScriptWriter
 ) -> None:
     call = {"type": "tool_call", "name": "write_file", "input": {"path": "a.txt", "content": "hi"}}
-    sid = session(service, tmp_path, script(tmp_path, [call], [{"type": "text", "text": "ok"}]))
+    sid = session(service, tmp_path, write_script([call], [{"type": "text", "text": "ok"}]))
     asker, viewer = (service.subscribe(answers_approvals=True), service.subscribe())
     asker.add(sid)
     viewer.add(sid)
@@ -158,10 +139,10 @@ async def test_an_approval_is_answered_by_a_second_door_and_the_first_answer_win
 
 
 async def test_nobody_to_ask_means_the_question_is_never_opened(
-    service: Service, tmp_path: Path
+    service: Service, tmp_path: Path, write_script: ScriptWriter
 ) -> None:
     call = {"type": "tool_call", "name": "write_file", "input": {"path": "a.txt", "content": "hi"}}
-    sid = session(service, tmp_path, script(tmp_path, [call], [{"type": "text", "text": "ok"}]))
+    sid = session(service, tmp_path, write_script([call], [{"type": "text", "text": "ok"}]))
     viewer = service.subscribe()  # follows, but cannot answer
     viewer.add(sid)
 
@@ -175,10 +156,10 @@ async def test_nobody_to_ask_means_the_question_is_never_opened(
 
 
 async def test_cancel_then_start_at_once_waits_for_the_cancellation_instead_of_busy(
-    service: Service, tmp_path: Path
+    service: Service, tmp_path: Path, write_script: ScriptWriter
 ) -> None:
     slow = [{"type": "text", "text": "slow", "delayMs": 5000}]
-    sid = session(service, tmp_path, script(tmp_path, slow, slow))
+    sid = session(service, tmp_path, write_script(slow, slow))
     first = await service.start_turn(sid, "one")
 
     assert service.cancel_turn(sid)
@@ -192,10 +173,10 @@ async def test_cancel_then_start_at_once_waits_for_the_cancellation_instead_of_b
 
 
 async def test_a_turn_id_already_used_attaches_or_answers_from_the_store(
-    service: Service, tmp_path: Path
+    service: Service, tmp_path: Path, write_script: ScriptWriter
 ) -> None:
     slow = [{"type": "text", "text": "hello", "delayMs": 100}]
-    sid = session(service, tmp_path, script(tmp_path, slow))
+    sid = session(service, tmp_path, write_script(slow))
     handle = await service.start_turn(sid, "go", "turn-1")
 
     assert await service.start_turn(sid, "go", "turn-1") is handle
@@ -206,9 +187,9 @@ async def test_a_turn_id_already_used_attaches_or_answers_from_the_store(
 
 
 async def test_session_reads_the_store_so_turns_of_another_process_show(
-    service: Service, tmp_path: Path
+    service: Service, tmp_path: Path, write_script: ScriptWriter
 ) -> None:
-    sid = session(service, tmp_path, script(tmp_path, [{"type": "text", "text": "hi"}]))
+    sid = session(service, tmp_path, write_script([{"type": "text", "text": "hi"}]))
     before = service.session_info(sid)
     other = Service(service.settings, open_store(tmp_path / "data"))  # another process's view
     try:
@@ -224,9 +205,11 @@ async def test_session_reads_the_store_so_turns_of_another_process_show(
     assert len(service.session_detail(sid).messages) == 2
 
 
-async def test_session_get_pages_messages_oldest_first(service: Service, tmp_path: Path) -> None:
+async def test_session_get_pages_messages_oldest_first(
+    service: Service, tmp_path: Path, write_script: ScriptWriter
+) -> None:
     reply = [{"type": "text", "text": "hi"}]
-    sid = session(service, tmp_path, script(tmp_path, reply, reply, reply))
+    sid = session(service, tmp_path, write_script(reply, reply, reply))
     for _ in range(3):
         await (await service.start_turn(sid, "go"))
 

@@ -4,44 +4,23 @@ model for this process's turns that is never stored."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from parley.config import Settings
 from parley.core.errors import ErrorCode, ParleyError
 from parley.engine.service import Service
 from parley.protocol import types as wire
-from parley.store.sqlite import open_store
-
-
-def script(tmp_path: Path, *responses: list[dict[str, Any]]) -> Path:
-    path = tmp_path / f"script-{len(list(tmp_path.glob('script-*')))}.json"
-    path.write_text(json.dumps({"responses": list(responses)}))
-    return path
-
-
-@pytest.fixture
-async def service(tmp_path: Path) -> AsyncIterator[Service]:
-    settings = Settings(provider="scripted", env={}, approval_timeout=30.0)
-    store = open_store(tmp_path / "data")
-    service = Service(settings, store)
-    yield service
-    await service.shutdown()
-    store.close()
-
+from tests.conftest import ScriptWriter
 
 WRITE = [{"type": "tool_call", "name": "write_file", "input": {"path": "a.txt", "content": "x"}}]
 DONE = [{"type": "text", "text": "done"}]
 
 
 async def test_preview_checks_the_configuration_and_stores_nothing(
-    service: Service, tmp_path: Path
+    service: Service, tmp_path: Path, write_script: ScriptWriter
 ) -> None:
-    path = script(tmp_path, DONE)
+    path = write_script(DONE)
     service.settings.script = str(path)
 
     info = await service.preview_session(wire.SessionCreateParams(cwd=str(tmp_path)))
@@ -55,9 +34,9 @@ async def test_preview_checks_the_configuration_and_stores_nothing(
 
 
 async def test_a_host_chosen_id_in_use_is_refused_before_the_session_is_built(
-    service: Service, tmp_path: Path
+    service: Service, tmp_path: Path, write_script: ScriptWriter
 ) -> None:
-    service.settings.script = str(script(tmp_path, DONE))
+    service.settings.script = str(write_script(DONE))
     params = wire.SessionCreateParams(cwd=str(tmp_path), session_id="mine")
     service.create_session(params)
     service.settings.script = str(tmp_path / "missing.json")  # building it again would fail
@@ -69,9 +48,9 @@ async def test_a_host_chosen_id_in_use_is_refused_before_the_session_is_built(
 
 
 async def test_a_mode_for_this_process_is_used_but_never_stored(
-    service: Service, tmp_path: Path
+    service: Service, tmp_path: Path, write_script: ScriptWriter
 ) -> None:
-    service.settings.script = str(script(tmp_path, WRITE, DONE, WRITE, DONE))
+    service.settings.script = str(write_script(WRITE, DONE, WRITE, DONE))
     sid = service.create_session(wire.SessionCreateParams(cwd=str(tmp_path))).session_id
 
     shown = service.open_session(sid, permission_mode="allow")
@@ -89,9 +68,9 @@ async def test_a_mode_for_this_process_is_used_but_never_stored(
 
 
 async def test_a_model_for_this_process_is_used_but_never_stored(
-    service: Service, tmp_path: Path
+    service: Service, tmp_path: Path, write_script: ScriptWriter
 ) -> None:
-    first, other = script(tmp_path, DONE), script(tmp_path, [{"type": "text", "text": "other"}])
+    first, other = write_script(DONE), write_script([{"type": "text", "text": "other"}])
     service.settings.script = str(first)
     sid = service.create_session(wire.SessionCreateParams(cwd=str(tmp_path))).session_id
     service.settings.script = None  # a scripted model names its script (a given one wins)
@@ -105,9 +84,9 @@ async def test_a_model_for_this_process_is_used_but_never_stored(
 
 
 async def test_a_turn_cancelled_before_it_ran_still_has_a_cancelled_result(
-    service: Service, tmp_path: Path
+    service: Service, tmp_path: Path, write_script: ScriptWriter
 ) -> None:
-    service.settings.script = str(script(tmp_path, DONE))
+    service.settings.script = str(write_script(DONE))
     sid = service.create_session(wire.SessionCreateParams(cwd=str(tmp_path))).session_id
 
     handle = await service.start_turn(sid, "hi")
