@@ -9,12 +9,15 @@ cancelled, gets `approval_not_found`.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import attrs
 
 from parley.core.errors import ErrorCode, ParleyError
 from parley.engine.permissions import Decision
 from parley.protocol import types as wire
+
+log = logging.getLogger(__name__)
 
 
 @attrs.define(eq=False)
@@ -57,6 +60,16 @@ class Approvals:
                 data={"pointer": "/decision"},
             )
         found.answer.set_result(decision)  # type: ignore[arg-type]  # checked against options
+
+    def answer_if_open(
+        self, approval_id: str, decision: str, session_id: str | None = None
+    ) -> None:
+        """A door's answer to a question it asked: one settled meanwhile (answered by another
+        door, timed out, its turn ended) is only logged."""
+        try:
+            self.answer(approval_id, decision, session_id)
+        except ParleyError as exc:
+            log.info("approval %s: %s", approval_id, exc.message)
 
     def question(self, approval_id: str) -> wire.ApprovalRequestParams | None:
         """The question while it is open."""

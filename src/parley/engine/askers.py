@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 
-from parley.core.errors import ParleyError
 from parley.engine.approvals import Approvals
 from parley.engine.permissions import Decision
 from parley.protocol import types as wire
@@ -84,10 +83,7 @@ class Answerer:
                 "approval %s answered %r; counted as reject", question.approval_id, decision
             )
             decision = "reject_once"
-        try:
-            self.approvals.answer(question.approval_id, decision)
-        except ParleyError as exc:  # answered elsewhere first, or timed out meanwhile
-            log.info("approval %s: %s", question.approval_id, exc.message)
+        self.approvals.answer_if_open(question.approval_id, decision)
 
     async def aclose(self) -> None:
         tasks = list(self._asking.values())

@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from parley.core.errors import ParleyError
 from parley.doors.jsonrpc.peer import JsonRpcPeer
 from parley.engine.permissions import Decision
 from parley.protocol import types as wire
@@ -63,10 +62,7 @@ class HostApprovals:
         if done.cancelled():
             return  # withdrawn: settled elsewhere
         decision = _decision(question, done, self.options)
-        try:
-            self.service().answer_approval(question.approval_id, decision, question.session_id)
-        except ParleyError as exc:  # settled meanwhile
-            log.info("approval %s: %s", question.approval_id, exc.message)
+        self.service().approvals.answer_if_open(question.approval_id, decision, question.session_id)
 
 
 def _decision(
