@@ -19,6 +19,7 @@ from parley.engine.service import Service
 from parley.protocol import types as wire
 from parley.store.base import Store
 from parley.store.sqlite import open_store
+from tests.mcp_tools.conftest import fake_command, serving
 from tests.providers.fake_server import FakeServer
 
 CLIS = Path(os.environ.get("PARLEY_AGENT_CLIS", "~/.cache/parley-ci/agents")).expanduser()
@@ -81,3 +82,66 @@ class Agents:
     async def close(self) -> None:
         await self.service.shutdown()
         self.store.close()
+
+
+# --- Parley's MCP servers, for an agent to start -------------------------------------------
+
+MCP_TOKEN = "mcp-token-5ecret-in-env"
+HEADER_TOKEN = "Bearer header-5ecret-value"
+
+
+class McpServers:
+    """Two MCP servers configured in Parley, each recording what reached it: the hand-written
+    stdio server from the config file (`fake`: its env from Parley's environment, a directory
+    of its own) and an HTTP one the host gives at session/create (`web`, with a header)."""
+
+    def __init__(self, tmp_path: Path, url: str, headers: list[dict[str, str]]) -> None:
+        self.calls_file = tmp_path / "mcp-calls.txt"
+        self.directory = tmp_path / "mcp-dir"
+        self.directory.mkdir()
+        self.url = url
+        self.headers = headers
+        argv = fake_command("--calls", str(self.calls_file))
+        self.settings: dict[str, Any] = {
+            "mcp_servers": {
+                "fake": {
+                    "command": argv[0],
+                    "args": argv[1:],
+                    "env": {"FAKE_TOKEN": "${PARLEY_TEST_MCP_VALUE}"},
+                    "cwd": str(self.directory),
+                }
+            }
+        }
+        self.env = {"PARLEY_TEST_MCP_VALUE": MCP_TOKEN}
+        self.session: list[wire.McpServer] = [
+            wire.McpServerHttp(
+                type="http",
+                name="web",
+                url=url,
+                headers=[wire.NameValue("Authorization", HEADER_TOKEN)],
+            )
+        ]
+
+    def calls(self) -> list[str]:
+        """The fake server's tool calls, as "start NAME" / "end NAME" lines."""
+        return self.calls_file.read_text().split("\n")[:-1] if self.calls_file.exists() else []
+
+    def authorized(self) -> bool:
+        """Whether a request reached the HTTP server with the session's header."""
+        return any(h.get("authorization") == HEADER_TOKEN for h in self.headers)
+
+
+@pytest.fixture
+def mcp(tmp_path: Path) -> Iterator[McpServers]:
+    from tests.mcp_tools.web_server import web_server
+
+    app = web_server().streamable_http_app()
+    headers: list[dict[str, str]] = []
+
+    async def recording(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            headers.append({k.decode(): v.decode() for k, v in scope["headers"]})
+        await app(scope, receive, send)
+
+    with serving(recording) as url:
+        yield McpServers(tmp_path, url, headers)

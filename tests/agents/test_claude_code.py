@@ -14,7 +14,14 @@ import pytest
 
 from parley.core.errors import ErrorCode, ParleyError
 from parley.protocol import types as wire
-from tests.agents.conftest import Agents, base_env, cli
+from tests.agents.conftest import (
+    HEADER_TOKEN,
+    MCP_TOKEN,
+    Agents,
+    McpServers,
+    base_env,
+    cli,
+)
 from tests.engine_turns import Events, Host, submit
 from tests.providers.fake_server import FakeServer, Reply
 from tests.providers.wire import Anthropic, Text, Thinking, ToolCall
@@ -26,8 +33,7 @@ def reply(*parts: Any) -> Reply:
     return Reply(events=tuple(Anthropic.reply(*parts)))
 
 
-@pytest.fixture
-async def agents(tmp_path: Path, server: FakeServer) -> AsyncIterator[Agents]:
+def claude_env(tmp_path: Path, server: FakeServer) -> dict[str, str]:
     cli("claude")
     env = base_env(tmp_path / "home")
     env.update(
@@ -39,7 +45,12 @@ async def agents(tmp_path: Path, server: FakeServer) -> AsyncIterator[Agents]:
         DISABLE_AUTOUPDATER="1",
         CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
     )
-    made = Agents(tmp_path, env)
+    return env
+
+
+@pytest.fixture
+async def agents(tmp_path: Path, server: FakeServer) -> AsyncIterator[Agents]:
+    made = Agents(tmp_path, claude_env(tmp_path, server))
     yield made
     await made.close()
 
@@ -104,6 +115,37 @@ async def test_a_turn_with_a_tool_call_approved_through_parley(
     assert info.usage.output_tokens == result.usage.output_tokens
     assert agents.store.load_session(session_id).agent_session  # type: ignore[union-attr]
     assert SECRET not in str(events.items)
+
+
+async def test_parleys_mcp_servers_are_claude_codes_too(
+    tmp_path: Path, server: FakeServer, mcp: McpServers
+) -> None:
+    """The config file's stdio server (env from Parley's environment, its own directory) and
+    the HTTP server given at session/create (with a header) both serve Claude Code's calls."""
+    agents = Agents(tmp_path, {**claude_env(tmp_path, server), **mcp.env}, **mcp.settings)
+    server.script(
+        reply(ToolCall("toolu_m1", "mcp__fake__env", {"name": "FAKE_TOKEN"})),
+        reply(ToolCall("toolu_m2", "mcp__web__shout", {"text": "hi"})),
+        reply(Text("Both ran.")),
+    )
+    try:
+        session_id = agents.session("claude-code", mcp_servers=mcp.session)
+        events, host = Events(), Host("allow_once", "allow_once")
+        result, _ = await submit(agents.service, session_id, "use them", port=host, events=events)
+    finally:
+        await agents.close()
+
+    assert result.reply == "Both ran.", result
+    assert [q.tool for q in host.questions] == ["mcp__fake__env", "mcp__web__shout"]
+    assert mcp.calls() == ["start env", "end env"]
+    assert f"FAKE_TOKEN={MCP_TOKEN} in {mcp.directory}" in str(server.requests[1].body)
+    assert "HI!" in str(server.requests[2].body)
+    assert mcp.authorized()
+    env_call, shout = events.of("tool/completed")
+    assert (env_call["name"], shout["name"]) == ("mcp__fake__env", "mcp__web__shout")
+    assert "FAKE_TOKEN=****" in env_call["output"]  # the secret went to the model, not to us
+    assert MCP_TOKEN not in str(events.items)
+    assert HEADER_TOKEN not in str(events.items)
 
 
 async def test_a_rejected_call_is_not_run_and_the_agent_is_told(
@@ -218,10 +260,6 @@ async def test_an_unknown_or_missing_agent_is_refused_before_anything_is_stored(
         agents.session("no-such-agent")
     assert unknown.value.code == ErrorCode.INVALID_PARAMS
     assert "claude-code" in unknown.value.message
-    with pytest.raises(ParleyError) as with_mcp:
-        agents.session("claude-code", mcp_servers=[wire.McpServerStdio("docs", "docs-mcp")])
-    assert with_mcp.value.code == ErrorCode.INVALID_PARAMS
-    assert with_mcp.value.data["pointer"] == "/mcpServers"
     agents.settings.env = {**agents.settings.env, "PATH": "/nonexistent"}
     with pytest.raises(ParleyError) as missing:
         agents.session("claude-code")

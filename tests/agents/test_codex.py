@@ -14,7 +14,14 @@ import pytest
 
 from parley.client import ParleyClient
 from parley.core.errors import ErrorCode
-from tests.agents.conftest import Agents, base_env, cli
+from tests.agents.conftest import (
+    HEADER_TOKEN,
+    MCP_TOKEN,
+    Agents,
+    McpServers,
+    base_env,
+    cli,
+)
 from tests.engine_turns import Events, Host, submit
 from tests.providers.fake_server import FakeServer, Reply
 from tests.providers.wire import Responses, Text, Thinking, ToolCall
@@ -56,15 +63,19 @@ tool_suggest = false
     return path
 
 
-@pytest.fixture
-async def agents(tmp_path: Path, server: FakeServer) -> AsyncIterator[Agents]:
+def codex_env(tmp_path: Path, server: FakeServer) -> dict[str, str]:
     cli("codex")
     env = base_env(tmp_path / "home")
     env.update(
         CODEX_HOME=str(codex_home(tmp_path / "home", server)),
         FAKE_OPENAI_KEY=SECRET,
     )
-    made = Agents(tmp_path, env)
+    return env
+
+
+@pytest.fixture
+async def agents(tmp_path: Path, server: FakeServer) -> AsyncIterator[Agents]:
+    made = Agents(tmp_path, codex_env(tmp_path, server))
     yield made
     await made.close()
 
@@ -234,3 +245,35 @@ async def test_a_crash_of_the_app_server_ends_the_turn_and_the_next_resumes(
     assert result.reply == "three"
     assert user_texts(server)[0] == "first"
     assert user_texts(server)[-1] == "third"
+
+
+async def test_parleys_mcp_servers_are_codexs_too(
+    tmp_path: Path, server: FakeServer, mcp: McpServers
+) -> None:
+    agents = Agents(tmp_path, {**codex_env(tmp_path, server), **mcp.env}, **mcp.settings)
+    server.script(
+        reply(ToolCall("call_m1", "env", {"name": "FAKE_TOKEN"}, "mcp__fake")),
+        reply(ToolCall("call_m2", "shout", {"text": "hi"}, "mcp__web")),
+        reply(Text("Both ran.")),
+    )
+    try:
+        session_id = agents.session("codex", mcp_servers=mcp.session)
+        events, host = Events(), Host("allow_once", "allow_once")
+        result, _ = await submit(agents.service, session_id, "use them", port=host, events=events)
+    finally:
+        await agents.close()
+
+    assert result.reply == "Both ran.", result
+    # Codex asks before each call (never by readOnlyHint: the servers are not trusted), and
+    # Parley's approval flow answers, under the names Parley gives MCP tools.
+    assert [q.tool for q in host.questions] == ["mcp__fake__env", "mcp__web__shout"]
+    assert mcp.calls() == ["start env", "end env"]
+    assert f"FAKE_TOKEN={MCP_TOKEN} in {mcp.directory}" in str(server.requests[1].body)
+    assert "HI!" in str(server.requests[2].body)
+    assert mcp.authorized()
+    env_call, shout = events.of("tool/completed")
+    assert env_call["toolCallId"] == "call_m1"
+    assert env_call["output"].startswith("FAKE_TOKEN=****")
+    assert shout["output"] == "HI!"
+    assert MCP_TOKEN not in str(events.items)
+    assert HEADER_TOKEN not in str(events.items)

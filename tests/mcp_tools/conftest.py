@@ -4,6 +4,7 @@ streamable-HTTP server made with the SDK's own server API on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import sys
@@ -108,14 +109,20 @@ async def eventually(check: Callable[[], bool], timeout_s: float = 10.0) -> bool
 @pytest.fixture(scope="session")
 def http_server() -> Iterator[str]:
     """The URL of an MCP server on 127.0.0.1, for the whole test session."""
+    from tests.mcp_tools.web_server import web_server
+
+    with serving(web_server().streamable_http_app()) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """An ASGI app on 127.0.0.1 (uvicorn in a thread): its /mcp URL."""
     import uvicorn
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    from tests.mcp_tools.web_server import web_server
-
-    app = web_server().streamable_http_app()
     config = uvicorn.Config(app, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

@@ -3,7 +3,8 @@ misbehave on purpose. Standard library only: it starts in a few milliseconds.
 
     python fake_server.py [--tools N] [--garbage] [--pidfile F] [--log F] [--calls F] [--stubborn]
 
-Tools: echo {text}, fail {}, crash {} (exits mid-call), hang {} (never answers), huge {mb}
+Tools: echo {text}, env {name} (a variable's value and the directory it runs in), fail {},
+crash {} (exits mid-call), hang {} (never answers), huge {mb}
 (a result of that many megabytes), image {}, structured {}, slow {ms}, read_file {} (a name a
 built-in has), and two whose names differ only in characters providers refuse ("a.b", "a/b").
 --tools N adds N more (tool_0 ...), listed in pages of 50. --garbage writes lines that are not
@@ -34,6 +35,7 @@ PNG = base64.b64encode(
 
 BASE_TOOLS = [
     ("echo", {"text": {"type": "string"}}, {"readOnlyHint": True}),
+    ("env", {"name": {"type": "string"}}, {"readOnlyHint": True}),
     ("fail", {}, None),
     ("crash", {}, None),
     ("hang", {}, None),
@@ -130,6 +132,10 @@ def call(message: dict, send, calls: str | None) -> None:  # type: ignore[no-unt
     result: dict
     if name == "echo":
         result = {"content": [{"type": "text", "text": f"echo: {arguments.get('text', '')}"}]}
+    elif name == "env":
+        variable = arguments.get("name", "")
+        text = f"{variable}={os.environ.get(variable, '(unset)')} in {os.getcwd()}"
+        result = {"content": [{"type": "text", "text": text}]}
     elif name == "fail":
         result = {"content": [{"type": "text", "text": "it went wrong"}], "isError": True}
     elif name == "crash":

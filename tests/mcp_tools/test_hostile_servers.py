@@ -116,7 +116,7 @@ async def test_two_hundred_tools_and_clashing_names_all_get_valid_unique_names(
 
     names = [t.name for t in listed.tools]
     mcp = [t for t in listed.tools if t.source == "mcp"]
-    assert len(mcp) == 211  # 11 of its own, 200 more over five pages
+    assert len(mcp) == 212  # 12 of its own, 200 more over five pages
     assert len(set(names)) == len(names)
     assert all(VALID.match(n) for n in names)
     assert {"read_file", "mcp__fake__read_file", "mcp__fake__a_b", "mcp__fake__a_b_2"} <= set(names)

@@ -40,7 +40,7 @@ async def test_mcp_list_starts_each_server_counts_its_tools_and_stops_it(
     assert (fake["name"], fake["starts"], fake["toolCount"], fake["trusted"]) == (
         "fake",
         True,
-        14,
+        15,
         True,
     )
     assert (broken["starts"], broken["error"]) == (False, "command 'no-such-mcp-server' not found")
@@ -66,6 +66,6 @@ async def test_doctor_reports_a_server_that_does_not_start(
     write_config(toml_server("fake", fake_command()) + toml_server("broken", ["no-such-thing"]))
     code, out, _ = await parley({**isolated_env, "PARLEY_PROVIDER": "scripted"}, "doctor")
 
-    assert "ok    MCP server fake: starts, 11 tools" in out
+    assert "ok    MCP server fake: starts, 12 tools" in out
     assert "FAIL  MCP server broken: does not start: command 'no-such-thing' not found" in out
     assert code >= 1

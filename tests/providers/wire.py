@@ -32,6 +32,7 @@ class ToolCall:
     id: str
     name: str
     input: dict[str, Any]
+    namespace: str | None = None  # Responses: a tool inside a `namespace` tool (Codex's MCP)
 
 
 @attrs.frozen
@@ -279,6 +280,8 @@ class Responses:
             "call_id": part.id,
             "name": part.name,
         }
+        if part.namespace is not None:
+            added["namespace"] = part.namespace
         emit("response.output_item.added", output_index=index, item=added)
         for p in pieces(args, 5):
             emit(

@@ -10,21 +10,30 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import json
 import logging
+import os
+import shutil
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from parley.agents.process import AgentExited, AgentProcess
+from parley.core import redact
 from parley.core.errors import ErrorCode, ParleyError
-from parley.core.messages import ImageBlock, Message, TextBlock
+from parley.core.messages import Message, TextBlock
 from parley.engine.authorize import Authorizer
 from parley.engine.permissions import ToolCall, Verdict
 from parley.engine.session import Session
 from parley.engine.turn import turn_result
 from parley.protocol import types as wire
+
+if TYPE_CHECKING:
+    from parley.agents.mcp_servers import AgentServer
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +51,14 @@ class AgentBackend(abc.ABC):
     """One Parley session's external agent. It keeps its process between turns; a process
     that died is started again (resuming the agent's own session) by the next turn."""
 
-    def __init__(self, spec: AgentSpec, session: Session) -> None:
+    def __init__(
+        self, spec: AgentSpec, session: Session, servers: Sequence[AgentServer] = ()
+    ) -> None:
         self.spec = spec
         self.session = session
+        self.servers = list(servers)  # the session's MCP servers, for the agent to start
         self.process: AgentProcess | None = None
+        self._private: str | None = None  # a directory for files with secrets in them
 
     async def run_turn(
         self, session: Session, turn_id: str, prompt: Message, authorize: Authorizer
@@ -74,10 +87,24 @@ class AgentBackend(abc.ABC):
         )
         return self.process
 
+    def private_file(self, name: str, data: Any) -> Path:
+        """`data` as JSON in a file only this user can read, which lives until `aclose`: how
+        configuration with secrets in it reaches an agent without its command line."""
+        if self._private is None:
+            self._private = tempfile.mkdtemp(prefix=f"parley-{self.spec.name}-")
+        path = Path(self._private) / name
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as out:
+            json.dump(data, out)
+        return path
+
     async def aclose(self) -> None:
         process, self.process = self.process, None
         if process is not None:
             await process.close()
+        private, self._private = self._private, None
+        if private is not None:
+            shutil.rmtree(private, ignore_errors=True)
 
     def remember_agent_session(self, agent_session: str) -> None:
         """Store the agent's own session id, so resume and fork work from any process."""
@@ -147,6 +174,9 @@ class AgentTurn:
                 return  # a result for a call this turn never showed: nothing to close
             started = (name, time.monotonic())
         duration_ms = int((time.monotonic() - started[1]) * 1000)
+        # As for Parley's own tools: a credential in a tool's output (an MCP server's, say)
+        # stays out of the events; the agent's model saw it, the host does not.
+        output = redact.redact(output)
         self.emit(wire.ToolCompleted(call_id, started[0], output, is_error, duration_ms))
 
     def account(
@@ -240,7 +270,7 @@ class AgentTurn:
         """End with the one `error` event; whatever was already shown stays in the history."""
         self.finish_open_calls()
         self.keep_reply()
-        self.emit(wire.TurnError(error.code, error.message, error.recoverable))
+        self.emit(wire.TurnError(error.code, redact.redact(error.message), error.recoverable))
         return self.result(None, error)
 
     def finish_open_calls(self) -> None:
@@ -258,16 +288,3 @@ class AgentTurn:
     ) -> wire.TurnResult:
         reply = "".join(self.reply)
         return turn_result(self.session.id, self.turn_id, reply, self.usage, stop, error)
-
-
-def prompt_text(prompt: Message) -> str:
-    """The prompt's text, for agents that take text only; images are refused, not dropped."""
-    parts: list[str] = []
-    for block in prompt.content:
-        if isinstance(block, ImageBlock):
-            raise ParleyError(
-                ErrorCode.INVALID_PARAMS, "this agent takes text prompts only, not images"
-            )
-        if isinstance(block, TextBlock):
-            parts.append(block.text)
-    return "\n\n".join(parts)

@@ -15,6 +15,7 @@ from typing import Any
 
 from parley.agents import stream_json
 from parley.agents.base import AgentBackend, AgentTurn
+from parley.agents.mcp_servers import claude_code_config
 from parley.agents.process import AgentExited, AgentProcess
 from parley.core.errors import ErrorCode, ParleyError
 from parley.core.ids import new_id
@@ -72,6 +73,9 @@ class ClaudeCode(AgentBackend):
             argv.append(f"--model={record.model}")
         for directory in record.additional_directories:
             argv += ["--add-dir", directory]
+        if self.servers:  # beside the user's own servers (no --strict-mcp-config)
+            config = self.private_file("mcp.json", claude_code_config(self.servers))
+            argv.append(f"--mcp-config={config}")
         if record.agent_session:
             argv.append(f"--resume={record.agent_session}")
             if record.agent_fork:

@@ -15,13 +15,16 @@ import logging
 from typing import Any
 
 from parley import __version__
-from parley.agents.base import AgentTurn, prompt_text
+from parley.agents.base import AgentTurn
+from parley.agents.mcp_servers import codex_config
 from parley.agents.process import AgentExited
 from parley.agents.rpc import RemoteError, RpcClient
 from parley.agents.rpc_backend import RpcBackend
 from parley.core.errors import ErrorCode, ParleyError
-from parley.core.messages import Message
+from parley.core.ids import new_id
+from parley.core.messages import ImageBlock, Message, TextBlock
 from parley.protocol import types as wire
+from parley.tools.mcp.naming import tool_name
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +57,27 @@ class Codex(RpcBackend):
         params: dict[str, Any] = {
             "cwd": record.cwd,
             "approvalPolicy": "untrusted",
-            "sandbox": SANDBOX.get(record.permission_mode, "workspace-write"),
+            "sandbox": _sandbox(record.permission_mode),
         }
         if record.model != "default":
             params["model"] = record.model
+        if config := self._config():
+            params["config"] = config
         result = await self._open_thread(rpc, params)
         thread = result.get("thread") or {}
         self.thread_id = str(thread.get("id"))
         self._model = str(result.get("model") or thread.get("model") or record.model)
         self.remember_agent_session(self.thread_id)
         return rpc
+
+    def _config(self) -> dict[str, Any]:
+        """Config overrides for the thread: Parley's MCP servers, and the session's other
+        directories as writable roots of the workspace sandbox."""
+        config = codex_config(self.servers)
+        record = self.session.record
+        if record.additional_directories and _sandbox(record.permission_mode) == "workspace-write":
+            config["sandbox_workspace_write.writable_roots"] = record.additional_directories
+        return config
 
     async def _open_thread(self, rpc: RpcClient, params: dict[str, Any]) -> dict[str, Any]:
         stored = self.session.record.agent_session
@@ -80,12 +94,10 @@ class Codex(RpcBackend):
             return dict(await rpc.request("thread/start", params, START_TIMEOUT_S))
 
     async def turn(self, turn: AgentTurn, prompt: Message) -> wire.StopReason:
-        text = prompt_text(prompt)
         try:
             rpc = await self._ensure()
             started = await rpc.request(
-                "turn/start",
-                {"threadId": self.thread_id, "input": [{"type": "text", "text": text}]},
+                "turn/start", {"threadId": self.thread_id, "input": _input(prompt)}
             )
         except RemoteError as exc:
             raise ParleyError(ErrorCode.PROVIDER_ERROR, f"codex: {exc}", recoverable=True) from None
@@ -125,14 +137,26 @@ class Codex(RpcBackend):
         elif method == "item/fileChange/requestApproval":
             name, kind = "fileChange", "edit"
             call_input = {"changes": items.changes.get(item_id, []), "reason": params.get("reason")}
+        elif method == "mcpServer/elicitation/request" and _is_tool_approval(params):
+            # Codex asks before an MCP tool call as an elicitation of its own making.
+            meta = params["_meta"]
+            name = tool_name(str(params.get("serverName")), str(meta.get("tool_name")))
+            kind = "execute"
+            item_id = items.mcp_call(name)
+            tool_params = meta.get("tool_params")
+            call_input = tool_params if isinstance(tool_params, dict) else {}
         else:
             rpc.refuse(msg_id, f"Parley does not support {method}")
             return
+        elicitation = method == "mcpServer/elicitation/request"
 
         async def ask() -> None:
             verdict = await items.turn.authorize(item_id, name, call_input, kind)  # type: ignore[arg-type]
             asks.pop(msg_id, None)
-            rpc.answer(msg_id, {"decision": "accept" if verdict.allowed else "decline"})
+            if elicitation:
+                rpc.answer(msg_id, {"action": "accept" if verdict.allowed else "decline"})
+            else:
+                rpc.answer(msg_id, {"decision": "accept" if verdict.allowed else "decline"})
 
         asks[msg_id] = asyncio.create_task(ask())
 
@@ -151,7 +175,8 @@ class Codex(RpcBackend):
                 while True:
                     message = await rpc.next()
                     if "id" in message:  # a late approval request: the turn is over
-                        rpc.answer(message["id"], {"decision": "cancel"})
+                        late = message.get("method") == "mcpServer/elicitation/request"
+                        rpc.answer(message["id"], {"action" if late else "decision": "cancel"})
                     elif items.notification(message) is not None:
                         return
         except (TimeoutError, AgentExited, RemoteError):
@@ -166,6 +191,7 @@ class _Items:
         self.model = model
         self.changes: dict[str, Any] = {}  # fileChange item -> its changes, for approvals
         self.output: dict[str, list[str]] = {}  # command item -> output so far
+        self.mcp_calls: dict[str, str] = {}  # MCP tool call item, not completed -> its name
 
     def notification(self, message: dict[str, Any]) -> dict[str, Any] | None:
         """Publish what the notification says; the turn's record once it has completed."""
@@ -206,7 +232,14 @@ class _Items:
             item_id = str(item.get("id"))
             if kind == "fileChange":
                 self.changes[item_id] = item.get("changes") or []
+            elif kind == "mcpToolCall":
+                self.mcp_calls[item_id] = _tool_name(item)
             self.turn.tool_started(item_id, _tool_name(item), _tool_input(item), TOOL_ITEMS[kind])
+
+    def mcp_call(self, name: str) -> str:
+        """The running MCP tool call item named `name` (an approval names no item)."""
+        running = [i for i, n in self.mcp_calls.items() if n == name]
+        return running[0] if len(running) == 1 else new_id("call")
 
     def _completed(self, item: dict[str, Any]) -> None:
         kind = item.get("type")
@@ -214,6 +247,7 @@ class _Items:
             self.turn.end_thinking()
         elif kind in TOOL_ITEMS:
             item_id = str(item.get("id"))
+            self.mcp_calls.pop(item_id, None)
             output = item.get("aggregatedOutput")
             if output is None:
                 output = "".join(self.output.pop(item_id, [])) or _summary(item)
@@ -224,9 +258,24 @@ class _Items:
             self.turn.tool_completed(item_id, str(output), failed, _tool_name(item))
 
 
+def _sandbox(permission_mode: str) -> str:
+    return SANDBOX.get(permission_mode, "workspace-write")
+
+
+def _input(prompt: Message) -> list[dict[str, Any]]:
+    """The prompt as turn/start's input items: text, and images as data URLs."""
+    items: list[dict[str, Any]] = []
+    for block in prompt.content:
+        if isinstance(block, TextBlock):
+            items.append({"type": "text", "text": block.text})
+        elif isinstance(block, ImageBlock):
+            items.append({"type": "image", "url": f"data:{block.media_type};base64,{block.data}"})
+    return items
+
+
 def _tool_name(item: dict[str, Any]) -> str:
-    if item.get("type") == "mcpToolCall":
-        return f"{item.get('server')}.{item.get('tool')}"
+    if item.get("type") == "mcpToolCall":  # named as Parley names MCP tools, for its rules
+        return tool_name(str(item.get("server")), str(item.get("tool")))
     return str(item.get("type"))
 
 
@@ -242,9 +291,20 @@ def _tool_input(item: dict[str, Any]) -> dict[str, Any]:
     return arguments if isinstance(arguments, dict) else {}
 
 
+def _is_tool_approval(params: dict[str, Any]) -> bool:
+    meta = params.get("_meta")
+    return isinstance(meta, dict) and meta.get("codex_approval_kind") == "mcp_tool_call"
+
+
 def _summary(item: dict[str, Any]) -> str:
     if item.get("type") == "fileChange":
         return "\n".join(f"{c.get('kind')} {c.get('path')}" for c in item.get("changes") or [])
+    result = item.get("result")
+    if item.get("type") == "mcpToolCall" and isinstance(result, dict):
+        content = result.get("content") or []
+        return "\n".join(str(c.get("text")) for c in content if c.get("type") == "text")
+    if item.get("type") == "mcpToolCall" and isinstance(item.get("error"), dict):
+        return str(item["error"].get("message"))
     return str(item.get("result") or item.get("status") or "")
 
 

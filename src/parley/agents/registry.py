@@ -68,10 +68,15 @@ def spec(name: str, settings: Settings) -> AgentSpec:
 
 
 def open_backend(name: str, settings: Settings, session: Session) -> AgentBackend:
+    """The session's backend, with the session's MCP servers for the agent to start (a
+    `${VAR}` they use that is not set fails here, before the turn)."""
+    from parley.agents.mcp_servers import session_servers
+
     builtin = BUILTIN.get(name)
     module_name, class_name = (builtin.backend if builtin else ACP_BACKEND).split(":")
     module = importlib.import_module(f"parley.agents.{module_name}")
-    backend: AgentBackend = getattr(module, class_name)(spec(name, settings), session)
+    servers = session_servers(session, settings)
+    backend: AgentBackend = getattr(module, class_name)(spec(name, settings), session, servers)
     return backend
 
 

@@ -178,13 +178,6 @@ class Service:
             from parley.agents import registry as agents
 
             agents.spec(params.agent, self.settings)  # unknown or not installed: fail now
-            if params.mcp_servers:
-                raise ParleyError(
-                    ErrorCode.INVALID_PARAMS,
-                    "mcpServers are not passed on to an external agent; configure them in "
-                    f"the agent {params.agent!r} itself",
-                    data={"pointer": "/mcpServers"},
-                )
             # The agent's own model (Amp: its mode); "default" lets the agent choose.
             provider, model = params.agent, params.model or "default"
         else:
