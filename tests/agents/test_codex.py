@@ -4,6 +4,7 @@ server, driven through the engine service with approvals answered by a stand-in 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ import pytest
 
 from parley.client import ParleyClient
 from parley.core.errors import ErrorCode
+from parley.protocol import types as wire
 from tests.agents.conftest import (
     HEADER_TOKEN,
     MCP_TOKEN,
@@ -23,6 +25,7 @@ from tests.agents.conftest import (
     cli,
 )
 from tests.engine_turns import Events, Host, submit
+from tests.mcp_tools.fake_server import PNG
 from tests.providers.fake_server import FakeServer, Reply
 from tests.providers.wire import Responses, Text, Thinking, ToolCall
 
@@ -52,6 +55,11 @@ stream_max_retries = 0
 
 [analytics]
 enabled = false
+
+# The tests' directories are all under /tmp: without this, the sandbox lets every one be written.
+[sandbox_workspace_write]
+exclude_slash_tmp = true
+exclude_tmpdir_env_var = true
 
 [features]
 plugins = false
@@ -277,3 +285,36 @@ async def test_parleys_mcp_servers_are_codexs_too(
     assert shout["output"] == "HI!"
     assert MCP_TOKEN not in str(events.items)
     assert HEADER_TOKEN not in str(events.items)
+
+
+def patch(path: Path) -> str:
+    return f"apply_patch <<'EOF'\n*** Begin Patch\n*** Add File: {path}\n+hi\n*** End Patch\nEOF\n"
+
+
+async def test_an_image_reaches_codex_and_its_sandbox_takes_the_other_directories(
+    agents: Agents, server: FakeServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, "parley.agents.codex")
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    server.script(
+        reply(ToolCall("call_w", "exec_command", {"cmd": patch(extra / "made.txt")})),
+        reply(Text("Done.")),
+    )
+    session_id = agents.session("codex", additional_directories=[str(extra)])
+    prompt: list[wire.ContentBlock] = [
+        wire.TextContent("text", "look, then write"),
+        wire.ImageContent("image", "image/png", PNG),
+    ]
+    result, _ = await submit(agents.service, session_id, prompt, port=Host("allow_once"))
+
+    assert result.reply == "Done.", result
+    (message,) = [i for i in server.requests[0].body["input"] if i.get("role") == "user"][-1:]
+    assert message["content"][0] == {"type": "input_text", "text": "look, then write"}
+    assert message["content"][1]["image_url"] == f"data:image/png;base64,{PNG}"
+    assert (extra / "made.txt").read_text() == "hi\n"
+    # The sandbox as Codex reports it: the directory joins the user's own sandbox settings.
+    (sandbox,) = [r.args[1] for r in caplog.records if "runs in the sandbox" in r.msg]
+    assert sandbox["type"] == "workspaceWrite"
+    assert sandbox["writableRoots"] == [str(extra)]
+    assert sandbox["excludeSlashTmp"] is True

@@ -26,10 +26,10 @@ import sys
 import threading
 import time
 
-PNG = base64.b64encode(
+PNG = base64.b64encode(  # one red pixel: a valid PNG, which agents that decode images need
     bytes.fromhex(
         "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-        "1f15c4890000000d49444154789c6360000002000001e221bc330000000049454e44ae426082"
+        "1f15c4890000000d49444154789c63f8cfc0f01f00050001ff89993d1d0000000049454e44ae426082"
     )
 ).decode()
 

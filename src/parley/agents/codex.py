@@ -66,6 +66,7 @@ class Codex(RpcBackend):
         result = await self._open_thread(rpc, params)
         thread = result.get("thread") or {}
         self.thread_id = str(thread.get("id"))
+        log.info("codex thread %s runs in the sandbox %s", self.thread_id, result.get("sandbox"))
         self._model = str(result.get("model") or thread.get("model") or record.model)
         self.remember_agent_session(self.thread_id)
         return rpc
