@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from parley.core.errors import ErrorCode
-from tests.agents.conftest import Agents, base_env
+from tests.agents.conftest import HEADER_TOKEN, MCP_TOKEN, Agents, McpServers, base_env
 from tests.engine_turns import Events, submit
 
 STANDIN = Path(__file__).with_name("amp_standin.py")
@@ -140,3 +140,34 @@ async def test_cancel_stops_amp_and_a_crash_ends_the_turn_with_an_error(
     assert result.error is not None
     assert "exited with status 137" in result.error.message
     assert (await submit(agents.service, session_id, "and now?"))[0].reply == "Still here."
+
+
+async def test_parleys_mcp_servers_join_the_users_in_amps_settings(
+    tmp_path: Path, amp: Amp, mcp: McpServers
+) -> None:
+    home = tmp_path / "home"
+    env = {**base_env(home), **mcp.env}
+    env.update(PATH=f"{amp.bin}:{env['PATH']}", AMP_API_KEY=SECRET, AMP_STANDIN_LOG=str(amp.log))
+    (home / ".config" / "amp").mkdir(parents=True)
+    user_settings = {"amp.mcpServers": {"docs": {"command": "docs-mcp"}}}
+    (home / ".config" / "amp" / "settings.json").write_text(json.dumps(user_settings))
+    agents = Agents(tmp_path, env, **mcp.settings)
+    try:
+        session_id = agents.session("amp", mode="allow", mcp_servers=mcp.session)
+        result, _ = await submit(agents.service, session_id, "edit the readme")
+    finally:
+        await agents.close()
+
+    assert result.stop_reason == "end_turn", result
+    (call,) = amp.calls()
+    assert call["settings_mode"] == "0o600"
+    servers = call["settings"]["amp.mcpServers"]
+    assert servers["docs"] == {"command": "docs-mcp"}  # the user's own stays
+    assert servers["web"] == {"url": mcp.url, "headers": {"Authorization": HEADER_TOKEN}}
+    fake = servers["fake"]
+    assert fake["env"] == {"FAKE_TOKEN": MCP_TOKEN}  # ${VAR} taken from Parley's environment
+    # Amp starts it in the session's directory: it goes to its own first.
+    assert fake["command"] == sys.executable
+    assert fake["args"][2:4] == [str(mcp.directory), sys.executable]
+    settings_file = next(a for a in call["argv"] if a.startswith("--settings-file="))
+    assert not Path(settings_file.split("=", 1)[1]).exists()  # gone with the turn

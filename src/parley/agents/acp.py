@@ -17,6 +17,7 @@ from typing import Any
 
 from parley import __version__
 from parley.agents.base import AgentTurn
+from parley.agents.mcp_servers import acp_servers
 from parley.agents.process import AgentExited
 from parley.agents.rpc import RemoteError, RpcClient
 from parley.agents.rpc_backend import RpcBackend
@@ -79,7 +80,9 @@ class AcpAgent(RpcBackend):
 
     async def _open_session(self, rpc: RpcClient) -> None:
         record = self.session.record
-        base = {"cwd": record.cwd, "mcpServers": []}
+        # The session's MCP servers, in the transports the agent said it takes.
+        servers = acp_servers(self.servers, self.capabilities, self.spec.name)
+        base = {"cwd": record.cwd, "mcpServers": servers}
         stored = record.agent_session
         if stored is None:
             result = await rpc.request("session/new", base, START_TIMEOUT_S)

@@ -13,14 +13,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from parley.agents import stream_json
 from parley.agents.base import AgentBackend, AgentTurn
+from parley.agents.mcp_servers import amp_config
 from parley.core.errors import ErrorCode, ParleyError
 from parley.core.messages import Message
 from parley.engine.rules import Rule
@@ -68,37 +67,42 @@ class Amp(AgentBackend):
         permissions = amp_permissions(
             record.permission_mode, turn.authorize_call.rules, record.remembered
         )
-        with tempfile.TemporaryDirectory(prefix="parley-amp-") as tmp:
-            settings = Path(tmp) / "settings.json"
-            merged = {**_user_settings(self.spec.env), **permissions}
-            fd = os.open(settings, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as out:
-                json.dump(merged, out)
-            argv = [*self.spec.command]
-            if record.agent_session:
-                argv += ["threads", "continue", record.agent_session]
-            argv += ["-x", "--stream-json-thinking", "--stream-json-input"]
-            argv.append(f"--settings-file={settings}")
-            if record.model != "default":
-                argv.append(f"--mode={record.model}")
+        user = _user_settings(self.spec.env)
+        merged = {**user, **permissions}
+        if self.servers:  # Parley's MCP servers join the user's own
+            own = user.get("amp.mcpServers")
+            merged["amp.mcpServers"] = {
+                **(own if isinstance(own, dict) else {}),
+                **amp_config(self.servers),
+            }
+        # Private (it may hold the servers' credentials) and gone with the turn's process.
+        settings = self.private_file("settings.json", merged)
+        argv = [*self.spec.command]
+        if record.agent_session:
+            argv += ["threads", "continue", record.agent_session]
+        argv += ["-x", "--stream-json-thinking", "--stream-json-input"]
+        argv.append(f"--settings-file={settings}")
+        if record.model != "default":
+            argv.append(f"--mode={record.model}")
+        try:
             process = await self.start_process(argv)
-            try:
-                process.send(stream_json.user_line(prompt))
-                process.end_input()
-                while True:
-                    message = await process.receive()
-                    session_id, _ = stream_json.init_of(message)
-                    if session_id is not None:
-                        self.remember_agent_session(session_id)
-                    if message.get("type") == "result":
-                        return self._result(turn, message)
-                    stream_json.show(turn, message, TOOL_KINDS)
-            except asyncio.CancelledError:
-                self.process = None
-                await process.close(gentle=False)
-                raise
-            finally:
-                await self.aclose()
+            process.send(stream_json.user_line(prompt))
+            process.end_input()
+            while True:
+                message = await process.receive()
+                session_id, _ = stream_json.init_of(message)
+                if session_id is not None:
+                    self.remember_agent_session(session_id)
+                if message.get("type") == "result":
+                    return self._result(turn, message)
+                stream_json.show(turn, message, TOOL_KINDS)
+        except asyncio.CancelledError:
+            running, self.process = self.process, None
+            if running is not None:
+                await running.close(gentle=False)
+            raise
+        finally:
+            await self.aclose()
 
     def _result(self, turn: AgentTurn, message: dict[str, Any]) -> wire.StopReason:
         if isinstance(session_id := message.get("session_id"), str):
