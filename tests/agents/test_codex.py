@@ -189,15 +189,16 @@ async def test_cancel_interrupts_codex_and_a_fork_branches_off(
 
 
 async def test_through_the_stdio_door_with_the_hosts_approval(
-    tmp_path: Path, server: FakeServer
+    tmp_path: Path, server: FakeServer, mcp: McpServers
 ) -> None:
     """A host speaking Parley's protocol to `parley serve` gets Codex's turn as Parley events
-    and answers its approval like any other."""
+    and answers its approvals like any other, for the MCP server it gave the session too."""
     cli("codex")
     target = tmp_path / "project" / "door.txt"
     target.parent.mkdir()
     server.script(
         reply(ToolCall("call_9", "exec_command", {"cmd": f"touch {target}"})),
+        reply(ToolCall("call_10", "shout", {"text": "door"}, "mcp__web")),
         reply(Text("Touched.")),
     )
     env = base_env(tmp_path / "home")
@@ -215,15 +216,19 @@ async def test_through_the_stdio_door_with_the_hosts_approval(
 
     client = await ParleyClient.spawn(env=env, approval_handler=approve)
     try:
-        info = await client.create_session(cwd=str(target.parent), agent="codex")
+        info = await client.create_session(
+            cwd=str(target.parent), agent="codex", mcp_servers=mcp.session
+        )
         assert info.agent == "codex"
         seen: list[str] = []
         result = await client.submit_turn(
             info.session_id, "touch it", on_event=lambda n: seen.append(n.method)
         )
         assert result.reply == "Touched."
-        assert asked == ["commandExecution"]
+        assert asked == ["commandExecution", "mcp__web__shout"]
         assert target.exists()
+        assert "DOOR!" in str(server.requests[2].body)
+        assert mcp.authorized()
         assert "approval/requested" in seen
         assert seen[-1] == "result/final"
         detail = await client.get_session(info.session_id)
