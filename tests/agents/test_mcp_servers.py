@@ -39,15 +39,20 @@ def test_a_stdio_server_with_a_directory_of_its_own_starts_there(tmp_path: Path)
     # What the agent runs, run here, from the session's directory: the server answers from its own.
     call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call"}
     call["params"] = {"name": "env", "arguments": {"name": "HOME"}}  # type: ignore[assignment]
-    out = subprocess.run(
+    # Its input stays open until it has answered: it answers a call from another thread.
+    with subprocess.Popen(
         [fake.command, *fake.args],
-        input=json.dumps(call) + "\n",
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
-        timeout=30,
-        check=True,
-    ).stdout
+    ) as server:
+        assert server.stdin is not None
+        assert server.stdout is not None
+        server.stdin.write(json.dumps(call) + "\n")
+        server.stdin.flush()
+        out = server.stdout.readline()
+        server.stdin.close()
     assert f" in {own}" in json.loads(out)["result"]["content"][0]["text"]
 
 
