@@ -267,11 +267,12 @@ async def test_parleys_mcp_servers_are_codexs_too(
     server.script(
         reply(ToolCall("call_m1", "env", {"name": "FAKE_TOKEN"}, "mcp__fake")),
         reply(ToolCall("call_m2", "shout", {"text": "hi"}, "mcp__web")),
+        reply(ToolCall("call_m3", "echo", {"text": "no"}, "mcp__fake")),
         reply(Text("Both ran.")),
     )
     try:
         session_id = agents.session("codex", mcp_servers=mcp.session)
-        events, host = Events(), Host("allow_once", "allow_once")
+        events, host = Events(), Host("allow_once", "allow_once", "reject_once")
         result, _ = await submit(agents.service, session_id, "use them", port=host, events=events)
     finally:
         await agents.close()
@@ -279,12 +280,14 @@ async def test_parleys_mcp_servers_are_codexs_too(
     assert result.reply == "Both ran.", result
     # Codex asks before each call (never by readOnlyHint: the servers are not trusted), and
     # Parley's approval flow answers, under the names Parley gives MCP tools.
-    assert [q.tool for q in host.questions] == ["mcp__fake__env", "mcp__web__shout"]
-    assert mcp.calls() == ["start env", "end env"]
+    asked = [q.tool for q in host.questions]
+    assert asked == ["mcp__fake__env", "mcp__web__shout", "mcp__fake__echo"]
+    assert mcp.calls() == ["start env", "end env"]  # the declined echo never reached it
     assert f"FAKE_TOKEN={MCP_TOKEN} in {mcp.directory}" in str(server.requests[1].body)
     assert "HI!" in str(server.requests[2].body)
     assert mcp.authorized()
-    env_call, shout = events.of("tool/completed")
+    env_call, shout, echo = events.of("tool/completed")
+    assert echo["isError"]
     assert env_call["toolCallId"] == "call_m1"
     assert env_call["output"].startswith("FAKE_TOKEN=****")
     assert shout["output"] == "HI!"

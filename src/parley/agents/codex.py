@@ -5,7 +5,10 @@ stored or forked session), then `turn/start` per prompt, whose `item/*` notifica
 Parley events until `turn/completed`. Its approval requests go to Parley's Authorizer. Codex
 asks before any command it does not know to be safe (approval policy `untrusted`); the
 session's permission mode picks its sandbox: `allow` none, `deny` read-only, otherwise the
-workspace. Cancel is `turn/interrupt`.
+workspace, whose writable roots get the session's additional directories. The session's MCP
+servers go in as `mcp_servers` config overrides; Codex asks before their calls with an
+elicitation, which the Authorizer answers too. Images go in as data URLs. Cancel is
+`turn/interrupt`.
 """
 
 from __future__ import annotations

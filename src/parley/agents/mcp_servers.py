@@ -20,6 +20,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import attrs
+
 from parley.config.secrets import is_secret
 from parley.core import redact
 from parley.engine.session_tools import mcp_servers
@@ -36,15 +38,18 @@ log = logging.getLogger(__name__)
 _IN_DIRECTORY = "import os, sys; os.chdir(sys.argv[1]); os.execvp(sys.argv[2], sys.argv[2:])"
 
 
+@attrs.frozen
 class AgentServer:
     """One server as an agent gets it: its config (for timeouts) and how it runs."""
 
-    def __init__(self, config: ServerConfig, launch: Launch, command: str, args: list[str]):
-        self.config = config
-        self.launch = launch
-        self.name = config.name
-        self.command = command  # stdio: resolved, wrapped for a directory of its own
-        self.args = args
+    config: ServerConfig
+    launch: Launch
+    command: str  # stdio: found, and wrapped for a directory of its own
+    args: list[str]
+
+    @property
+    def name(self) -> str:
+        return self.config.name
 
     @property
     def env(self) -> dict[str, str]:
