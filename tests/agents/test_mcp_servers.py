@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from parley.agents.mcp_servers import AgentServer, acp_servers, session_servers
+from parley.agents.mcp_servers import AgentServer, acp_servers, codex_config, session_servers
 from parley.config import ConfigError, Settings
 from parley.core import redact
 from parley.engine.profiles import Profile
@@ -89,3 +89,14 @@ def test_acp_agents_get_http_servers_only_when_they_say_they_take_them(
     with caplog.at_level(logging.WARNING, "parley.agents.mcp_servers"):
         assert acp_servers(given, {}, "gemini") == [stdio]
     assert "gemini does not take HTTP MCP servers; web is left out" in caplog.text
+
+
+def test_codex_keys_its_servers_by_a_name_that_nests_nothing(tmp_path: Path) -> None:
+    record = SessionRecord("ses_x", str(tmp_path), "default", "codex", "default", "ask")
+    record.mcp_servers = [{"name": "my.docs", "url": "http://127.0.0.1:9/mcp", "headers": {}}]
+    session = SimpleNamespace(record=record, profile=Profile("default"))
+    given = session_servers(session, Settings())  # type: ignore[arg-type]
+
+    config = codex_config(given)
+    assert list(config) == ["mcp_servers.my_docs"]
+    assert config["mcp_servers.my_docs"]["default_tools_approval_mode"] == "prompt"

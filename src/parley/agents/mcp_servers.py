@@ -26,6 +26,7 @@ from parley.config.secrets import is_secret
 from parley.core import redact
 from parley.engine.session_tools import mcp_servers
 from parley.tools.mcp.config import Launch, ServerConfig, launch
+from parley.tools.mcp.naming import sanitize
 
 if TYPE_CHECKING:
     from parley.config import Settings
@@ -142,7 +143,8 @@ def codex_config(servers: Sequence[AgentServer]) -> dict[str, Any]:
         table["startup_timeout_sec"] = s.config.startup_timeout
         if s.config.tool_timeout is not None:
             table["tool_timeout_sec"] = s.config.tool_timeout
-        out[f"mcp_servers.{s.name}"] = table
+        # A dotted key: a host's server name ("my.server") must not nest tables.
+        out[f"mcp_servers.{sanitize(s.name)}"] = table
     return out
 
 
