@@ -135,7 +135,8 @@ async def test_resume_in_a_later_process_and_a_fork_remember_the_conversation(
     assert "one" in resumed
     assert "second question" in resumed
     record = agents.store.load_session(session_id)
-    assert record is not None and record.agent_session
+    assert record is not None
+    assert record.agent_session
     if record.agent_session != first_agent_session:  # not loaded: told the conversation, once
         assert resumed.count("<earlier_conversation>") == 1
 
@@ -192,3 +193,23 @@ async def test_files_are_read_and_written_through_parley(
     assert not any(d["isError"] for d in done), done
     assert (str(existing), {"content": "before\n"}) in served
     assert (str(fresh), {"content": ""}) in served  # what Gemini CLI takes for "no such file"
+
+
+async def test_additional_directories_reach_gemini(
+    agents: Agents, gemini: FakeGemini, tmp_path: Path
+) -> None:
+    """Gemini CLI refuses paths outside its workspace; the session's additional directories
+    are in it (`--include-directories`)."""
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    target = extra / "x.txt"
+    gemini.script(
+        reply(call("write_file", file_path=str(target), content="x\n")), reply(text("Done."))
+    )
+    session_id = agents.session("gemini", mode="allow", additional_directories=[str(extra)])
+    events = Events()
+    result, _ = await submit(agents.service, session_id, "write there", events=events)
+    assert result.reply == "Done.", result
+    assert target.read_text() == "x\n"
+    (done,) = events.of("tool/completed")
+    assert not done["isError"], done

@@ -74,7 +74,7 @@ class AcpAgent(RpcBackend):
         self.pending: set[asyncio.Task[None]] = set()  # terminal/create waiting for permission
 
     async def _start(self) -> RpcClient:
-        self.rpc = rpc = RpcClient(await self.start_process(self.spec.command))
+        self.rpc = rpc = RpcClient(await self.start_process(self.argv()))
         init = await rpc.request(
             "initialize",
             {
@@ -93,9 +93,14 @@ class AcpAgent(RpcBackend):
         await self._open_session(rpc)
         return rpc
 
+    def argv(self) -> list[str]:
+        return list(self.spec.command)
+
     async def _open_session(self, rpc: RpcClient) -> None:
         record = self.session.record
-        base = {"cwd": record.cwd, "mcpServers": []}
+        base: dict[str, Any] = {"cwd": record.cwd, "mcpServers": []}
+        if record.additional_directories:  # ACP v1 has no field; Zed's adapters read this
+            base["_meta"] = {"additionalRoots": list(record.additional_directories)}
         stored = record.agent_session
         if stored is None:
             result = await rpc.request("session/new", base, START_TIMEOUT_S)
@@ -306,6 +311,15 @@ class AcpAgent(RpcBackend):
                 int(quota.get("input_tokens") or 0),
                 int(quota.get("output_tokens") or 0),
             )
+
+
+class GeminiCli(AcpAgent):
+    """Gemini CLI takes the session's additional directories on its command line: ACP's
+    session/new has no field for them (one process serves one Parley session)."""
+
+    def argv(self) -> list[str]:
+        extra = self.session.record.additional_directories
+        return [*super().argv(), *(["--include-directories", ",".join(extra)] if extra else [])]
 
 
 def _update(turn: AgentTurn, update: dict[str, Any]) -> None:
