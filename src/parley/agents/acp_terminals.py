@@ -129,11 +129,13 @@ class AgentTerminals:
 
     async def output(self, params: dict[str, Any]) -> dict[str, Any]:
         terminal = self._get(params)
-        return {
+        answer: dict[str, Any] = {
             "output": terminal.output.text(),
             "truncated": terminal.output.truncated,
-            "exitStatus": terminal.exit_status(),
         }
+        if (status := terminal.exit_status()) is not None:  # absent while it runs
+            answer["exitStatus"] = status
+        return answer
 
     async def wait_for_exit(self, params: dict[str, Any]) -> dict[str, Any]:
         terminal = self._get(params)
