@@ -110,6 +110,10 @@ class Health(BaseModel):
     status: str
     version: str
     uptime_seconds: float
+    ready: bool = Field(
+        description="The whole API is loaded. Right after start-up health answers before it "
+        "is; other requests made then wait for it, and are answered."
+    )
 
 
 class Status(Health):

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import asyncio
 
-import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from parley.doors.http.raw import error_body
 
 MAX_HEADER_BYTES = 64 * 1024
 _REASONS = {408: b"Request Timeout", 431: b"Request Header Fields Too Large"}
@@ -64,7 +65,7 @@ def limited_protocol(header_timeout: float) -> type[HttpToolsProtocol]:
             if self.transport.is_closing():
                 return
             code = "REQUEST_TIMEOUT" if status == 408 else "HEADERS_TOO_LARGE"
-            body = orjson.dumps({"error": {"code": code, "message": message, "details": {}}})
+            body = error_body(code, message)
             head = b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\n" % (
                 status,
                 _REASONS[status],

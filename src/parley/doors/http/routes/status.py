@@ -18,9 +18,15 @@ router = APIRouter(tags=["status"])
 
 @router.get("/health", response_model=models.Health, responses=responses())
 async def health(request: Request) -> Response:
-    """Whether the daemon answers; needs no API key."""
+    """Whether the daemon answers; needs no API key. `ready`: the whole API is loaded (until
+    then other requests are answered too, once it is)."""
     return json(
-        {"status": "ok", "version": __version__, "uptime_seconds": daemon(request).uptime()}
+        {
+            "status": "ok",
+            "version": __version__,
+            "uptime_seconds": daemon(request).uptime(),
+            "ready": True,
+        }
     )
 
 
@@ -34,6 +40,7 @@ async def status(request: Request) -> Response:
             "total_sessions": d.service.session_count(),
             "version": __version__,
             "uptime_seconds": d.uptime(),
+            "ready": True,
             "memory_mb": _rss_mb(),
         }
     )
