@@ -174,7 +174,7 @@ def _bind(host: str, port: int) -> socket.socket:
 def _config(app: object, daemon: DaemonSettings) -> uvicorn.Config:
     return uvicorn.Config(
         app,  # type: ignore[arg-type]
-        http=limited_protocol(daemon.header_timeout),
+        http=limited_protocol(daemon.header_timeout, daemon.body_timeout),
         loop="none",
         lifespan="off",
         log_level=daemon.log_level,
