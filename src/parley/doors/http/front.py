@@ -3,11 +3,13 @@
 Importing FastAPI, pydantic and the engine and building the routes takes most of a start-up
 (about 250 ms on an idle machine, over a second on a loaded one), and none of it is needed to
 say the daemon is up. So the daemon listens first, with this app in front, and builds the
-full app in a thread meanwhile (server.py). Until it is ready, `GET /api/v1/health` is answered
-here, with `"ready": false`; every other request waits for the full app, then goes to it
-(nothing is refused for arriving early). Once ready, everything, health included, goes to the
-full app. The guard stands in front of this door, so the first health answer is checked for
-Host, Origin and key like any other.
+full app in a thread meanwhile (server.py). `GET /api/v1/health` is always answered here
+(`"ready": false` until the full app is); every other request waits for the full app, then
+goes to it (nothing is refused for arriving early). Health answered here skips FastAPI's
+routing and dependency solving, which cost more than all the rest of a health request; the
+full app's health route answers the same (it is the one in the OpenAPI document, and the
+one an app built without this door answers). The guard stands in front of this door, so
+health is checked for Host, Origin and key like any other request.
 """
 
 from __future__ import annotations
@@ -25,6 +27,14 @@ log = logging.getLogger(__name__)
 HEALTH = "/api/v1/health"
 
 
+def health(started: float, ready: bool) -> bytes:
+    """The health answer: the daemon is up; `ready`: its whole API is loaded."""
+    uptime = round(time.monotonic() - started, 3)
+    return orjson.dumps(
+        {"status": "ok", "version": __version__, "uptime_seconds": uptime, "ready": ready}
+    )
+
+
 class Front:
     def __init__(self, allowed_origins: tuple[str, ...] = ()) -> None:
         self.started = time.monotonic()
@@ -36,9 +46,6 @@ class Front:
     @property
     def ready(self) -> bool:
         return self.app is not None
-
-    def uptime(self) -> float:
-        return round(time.monotonic() - self.started, 3)
 
     def open(self, app: ASGIApp) -> None:
         """The full app is built: send it everything from now on, the waiting requests first."""
@@ -52,25 +59,18 @@ class Front:
         self._settled.set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == HEALTH and scope["method"] == "GET":
+            await self._health(scope, send)
+            return
         app = self.app
         if app is None:
-            if scope["type"] == "http" and scope["path"] == HEALTH and scope["method"] == "GET":
-                await self._health(scope, send)
-                return
             await self._settled.wait()
             app = self.app or self._failure
             assert app is not None
         await app(scope, receive, send)
 
     async def _health(self, scope: Scope, send: Send) -> None:
-        body = orjson.dumps(
-            {
-                "status": "ok",
-                "version": __version__,
-                "uptime_seconds": self.uptime(),
-                "ready": False,
-            }
-        )
+        body = health(self.started, self.ready)
         headers = []
         for name, value in scope["headers"]:
             # The guard let it through, so the origin is allowed (or the daemon's own).

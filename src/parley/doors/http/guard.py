@@ -13,6 +13,7 @@ on every request's path, so it parses nothing it does not need).
 
 from __future__ import annotations
 
+import functools
 import hmac
 from urllib.parse import parse_qs
 
@@ -62,7 +63,7 @@ class Guard:
         length: bytes | None,
     ) -> ASGIApp | None:
         host_text = (host or b"").decode("latin-1")
-        if self.key is None and not is_loopback(_hostname(host_text)):
+        if self.key is None and not _loopback_host(host_text):
             return error_app(
                 403, "FORBIDDEN", "this daemon serves only loopback host names without an API key"
             )
@@ -122,6 +123,13 @@ class Guard:
             return message
 
         return counted
+
+
+@functools.lru_cache(maxsize=256)
+def _loopback_host(host: str) -> bool:
+    """Whether a Host header names loopback; cached, as every request asks (with the same few
+    names) and parsing an address is most of what the guard costs."""
+    return is_loopback(_hostname(host))
 
 
 def _hostname(host: str) -> str:
