@@ -37,21 +37,22 @@ def main() -> None:
     request = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode()
     selector = selectors.EpollSelector()
     streams: dict[int, list[list[float]]] = {}
-    buffers: dict[int, bytes] = {}
     opened: set[int] = set()
     for i in range(int(count)):
         sock = socket.create_connection((host, int(port)))
         sock.sendall(request)
         sock.setblocking(False)
         selector.register(sock, selectors.EVENT_READ, i)
-        streams[i], buffers[i] = [], b""
+        streams[i] = []
     announced = False
-    live = count
-    monotonic, findall = time.monotonic, DELTA.findall
+    live = int(count)
+    monotonic = time.monotonic
+    received: dict[int, list[tuple[float, bytes]]] = {i: [] for i in streams}
     while live:
         ready = selector.select()
         # Every socket in `ready` had its bytes in its buffer by now: this is when they were
-        # delivered at the latest, however long this loop then takes to get to each.
+        # delivered at the latest, however long this loop then takes to get to each. Parsing
+        # waits until the end, so that this loop costs the machine as little as it can.
         now = monotonic()
         for key, _ in ready:
             sock, i = key.fileobj, key.data
@@ -60,24 +61,26 @@ def main() -> None:
                 selector.unregister(sock)
                 live -= 1
                 continue
-            buffer = buffers[i] + data
-            end = buffer.rfind(b"\n\n")
-            if end < 0:
-                buffers[i] = buffer
-                continue
-            complete, buffers[i] = buffer[: end + 2], buffer[end + 2 :]
-            got = streams[i]
-            for seq in findall(complete):
-                got.append([int(seq), now])
-            if i not in opened and b"event: open" in complete:
+            received[i].append((now, data))
+            if not announced and i not in opened and b"event: open" in data:
                 opened.add(i)
-                if len(opened) == int(count) and not announced:
+                if len(opened) == int(count):
                     announced = True
                     print("ready", flush=True)
-            if b"event: done" in complete:
+            if b"event: done" in data:
                 selector.unregister(sock)
                 sock.close()  # type: ignore[union-attr]
                 live -= 1
+    for i, chunks in received.items():
+        buffer = b""
+        for at, data in chunks:
+            # An event counts as delivered when its last byte was: the chunk that ends it.
+            buffer += data
+            end = buffer.rfind(b"\n\n")
+            if end < 0:
+                continue
+            complete, buffer = buffer[: end + 2], buffer[end + 2 :]
+            streams[i].extend([int(seq), at] for seq in DELTA.findall(complete))
     with open(out, "w") as f:
         json.dump(list(streams.values()), f)
 
