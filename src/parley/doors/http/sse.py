@@ -130,6 +130,7 @@ class _Channel(Subscription):
         self.streams = streams
         self.session_id = session_id
         self.clients: set[_Client] = set()
+        self._answering = 0  # clients that answer approvals
         self._pending: list[tuple[int, bytes]] = []
         self._scheduled = False
         self.last_write = time.monotonic()
@@ -137,11 +138,15 @@ class _Channel(Subscription):
 
     def join(self, client: _Client) -> None:
         self.clients.add(client)
-        self.answers_approvals = self.answers_approvals or client.answers
+        self._answering += client.answers
+        self.answers_approvals = self._answering > 0
 
     def leave(self, client: _Client) -> None:
-        self.clients.discard(client)
-        self.answers_approvals = any(c.answers for c in self.clients)
+        if client not in self.clients:
+            return
+        self.clients.remove(client)
+        self._answering -= client.answers
+        self.answers_approvals = self._answering > 0
         if not self.clients:
             self.streams._channel_closed(self)
 
