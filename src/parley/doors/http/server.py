@@ -76,6 +76,9 @@ def serve(
         print(f"parley daemon listening on {url}", flush=True)
 
     async def main() -> None:
+        # Before listening: a store that cannot be opened stops the daemon before it says it
+        # is up (it costs ~20 ms of the start-up).
+        store = open_store()
         front = Front(daemon_settings.allowed_origins)
         guarded = Guard(front, daemon_settings)
         loop = asyncio.get_running_loop()
@@ -95,14 +98,15 @@ def serve(
                 from parley.doors.http.context import Daemon
                 from parley.engine.service import Service
 
-                service = Service(settings, open_store())  # the store belongs to the loop
-                daemon = Daemon(service, daemon_settings, config_path, front.started)
+                daemon = Daemon(
+                    Service(settings, store), daemon_settings, config_path, front.started
+                )
                 app = await asyncio.to_thread(_build, daemon)
-            except BaseException as exc:
+            except Exception as exc:  # a bug or a broken install: say so, and stop
                 front.fail(str(exc) or type(exc).__name__)
                 log.error("the daemon could not start", exc_info=exc)
                 server.should_exit = True
-                raise
+                return
             server.daemon = daemon
             front.open(app)
 
@@ -118,10 +122,9 @@ def serve(
             await server.serve(sockets=[sock])
         finally:
             daemon = server.daemon
-            if daemon is not None:
-                if not stopping:  # uvicorn stopped by itself
-                    await daemon.service.shutdown()
-                daemon.service.store.close()
+            if daemon is not None and not stopping:  # uvicorn stopped by itself
+                await daemon.service.shutdown()
+            store.close()
         if server.daemon is None and building:
             return_code.append(1)
 
