@@ -4,6 +4,7 @@ session/load and session/fork, so resume and fork are exercised through ACP end 
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -101,3 +102,18 @@ async def test_an_acp_agent_from_the_config_file_resumes_and_forks(
     forked = agents.store.load_session(fork.session_id)
     assert forked is not None
     assert forked.agent_session != first
+
+
+async def test_additional_directories_reach_the_adapter(
+    agents: Agents, server: FakeServer, tmp_path: Path
+) -> None:
+    """ACP's session/new has no field for them: Parley passes `_meta.additionalRoots`, which
+    the adapter gives Claude Code, whose prompt then names the directory."""
+    extra = tmp_path / "extra-root"
+    extra.mkdir()
+    server.script(reply(Text("ok")))
+    session_id = agents.session("claude-acp", additional_directories=[str(extra)])
+    result, _ = await submit(agents.service, session_id, "hi")
+    assert result.reply == "ok", result
+    turns = [r for r in server.requests if r.body and r.body.get("messages")]
+    assert str(extra) in json.dumps(turns[-1].body)

@@ -4,12 +4,13 @@ slow subscribers, approvals answered by any door, turns started without waiting 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from parley.core.errors import ErrorCode, ParleyError
-from parley.engine.hub import FellBehind, Subscription
+from parley.engine.hub import STORE_BACKLOG_LIMIT, FellBehind, Subscription
 from parley.engine.service import Service
 from parley.protocol import types as wire
 from parley.store.records import StoredEvent
@@ -224,3 +225,47 @@ async def test_session_get_pages_messages_oldest_first(
     with pytest.raises(ParleyError) as bad:
         service.session_detail(sid, cursor="x")
     assert bad.value.code == ErrorCode.INVALID_PARAMS
+
+
+async def test_a_turn_s_result_comes_only_once_its_events_are_durable(
+    service: Service, tmp_path: Path, write_script: ScriptWriter
+) -> None:
+    sid = session(service, tmp_path, write_script([{"type": "text", "text": "w " * WORDS}]))
+    handle = await service.start_turn(sid, "go")
+    await handle
+    # Another connection sees what a host may now rely on: every event, and the turn's end.
+    other = open_store(tmp_path / "data")
+    try:
+        assert [e.seq for e in other.events_after(sid, 0)] == list(range(1, handle.final_seq + 1))
+        turn = other.load_turn(sid, handle.turn_id)
+        assert turn is not None
+        assert turn.status == "completed"
+    finally:
+        other.close()
+
+
+async def test_a_model_faster_than_the_store_waits_for_it_instead_of_filling_memory(
+    service: Service, tmp_path: Path, write_script: ScriptWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    words = 3 * STORE_BACKLOG_LIMIT
+    sid = session(service, tmp_path, write_script([{"type": "text", "text": "w " * words}]))
+    write = service.store.write_events
+    loop = asyncio.get_running_loop()
+
+    def slow_write(batch: list[tuple[str, StoredEvent]], done: Callable[[], object]) -> None:
+        write(batch, lambda: loop.call_later(0.02, done))  # a disk far slower than the model
+
+    monkeypatch.setattr(service.store, "write_events", slow_write)
+    peak = 0
+
+    async def watch() -> None:
+        nonlocal peak
+        while True:
+            peak = max(peak, service.hub.backlog)
+            await asyncio.sleep(0)
+
+    watcher = asyncio.create_task(watch())
+    result = await (await service.start_turn(sid, "go"))
+    watcher.cancel()
+    assert result.stop_reason == "end_turn"
+    assert STORE_BACKLOG_LIMIT <= peak < STORE_BACKLOG_LIMIT + 100

@@ -7,12 +7,14 @@ import sqlite3
 import stat
 from pathlib import Path
 
+import orjson
 import pytest
 
 from parley.core.errors import ErrorCode
 from parley.core.messages import user_text
 from parley.store.errors import StoreError
 from parley.store.migrations import SCHEMA_VERSION
+from parley.store.records import StoredEvent
 from parley.store.sqlite import SqliteStore, open_store
 from tests.store.store_fixtures import record
 
@@ -159,3 +161,117 @@ def test_a_version_1_store_gains_the_agent_columns_and_keeps_its_sessions(
         True,
     )
     store.close()
+
+
+def test_a_version_3_store_keeps_its_events_in_the_arrival_ordered_table(tmp_path: Path) -> None:
+    from parley.store.migrations import MIGRATIONS, _statements
+
+    path = tmp_path / "parley.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for migration in MIGRATIONS[:3]:
+        for statement in _statements(migration):
+            conn.execute(statement)
+    conn.execute("PRAGMA user_version = 3")
+    conn.execute(
+        "INSERT INTO sessions (session_id, cwd, profile, provider, model, permission_mode,"
+        " created_at, updated_at, tags, additional_directories, remembered)"
+        " VALUES ('s1', '/w', 'default', 'scripted', 'm', 'ask', 't', 't', '[]', '[]', '{}')"
+    )
+    for seq in (1, 2, 3):
+        conn.execute(
+            "INSERT INTO events VALUES ('s1', ?, 't1', 'result/delta', ?)",
+            (seq, f'{{"text": "{seq}"}}'),
+        )
+    conn.close()
+    store = SqliteStore(path)
+    assert [(e.seq, e.params) for e in store.events_after("s1", 1)] == [
+        (2, {"text": "2"}),
+        (3, {"text": "3"}),
+    ]
+    with pytest.raises(ValueError, match="already stored"):
+        store.append_event("s1", 3, "t1", "result/delta", {})  # (session, seq) stays unique
+    store.close()
+
+
+async def _write(store: SqliteStore, batch: list[tuple[str, StoredEvent]]) -> None:
+    stored = asyncio.get_running_loop().create_future()
+    store.write_events(batch, lambda: stored.set_result(None))
+    await asyncio.wait_for(stored, 10)
+
+
+async def test_events_written_in_batches_are_durable_when_the_store_says_so(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "parley.db"
+    store = SqliteStore(path)
+    store.create_session(record("s1"))
+    store.commit()
+    big = {"text": 'é\u2028"' * 5000, "n": 1.5}  # stored on its own, byte for byte
+    batch = [
+        ("s1", StoredEvent(seq, "t1", "result/delta", {"text": f"w{seq}"})) for seq in range(1, 600)
+    ]
+    batch.append(("s1", StoredEvent(600, "t1", "result/final", big)))
+    await _write(store, batch)
+    rows = _peek(path, "SELECT seq, params FROM events WHERE session_id = 's1' ORDER BY seq")
+    assert [r[0] for r in rows] == list(range(1, 601))
+    assert rows[0][1] == '{"text":"w1"}'
+    assert rows[-1][1] == orjson.dumps(big).decode()
+    loaded = store.load_session("s1")
+    assert loaded is not None
+    assert loaded.last_seq == 600
+    store.close()
+
+
+async def test_an_event_the_database_refuses_costs_the_others_nothing(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "parley.db")
+    for sid in ("kept", "gone"):
+        store.create_session(record(sid))
+    store.commit()
+    await _write(store, [("kept", StoredEvent(1, "t1", "progress", {}))])
+    store.delete_session("gone")
+    store.commit()
+    await _write(
+        store,
+        [
+            ("kept", StoredEvent(1, "t1", "progress", {})),  # already stored
+            ("gone", StoredEvent(1, "t1", "progress", {})),  # its session was deleted
+            ("kept", StoredEvent(2, "t1", "progress", {"x": 1})),
+        ],
+    )
+    assert [(e.seq, e.params) for e in store.events_after("kept", 0)] == [(1, {}), (2, {"x": 1})]
+    assert list(store.events_after("gone", 0)) == []
+    store.close()
+
+
+async def test_events_wait_for_the_store_s_own_open_transaction_not_a_busy_timeout(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "parley.db"
+    store = SqliteStore(path)
+    store.create_session(record("s1"))
+    store.commit()
+    await _write(store, [("s1", StoredEvent(1, "t1", "progress", {}))])  # the thread is up
+    store._begin()  # a write transaction of this connection, held across the awaits below
+    stored = asyncio.get_running_loop().create_future()
+    store.write_events(
+        [("s1", StoredEvent(2, "t1", "progress", {}))], lambda: stored.set_result(None)
+    )
+    await asyncio.sleep(0.2)
+    assert not stored.done()  # SQLite has one writer: it waits for this connection's commit
+    store._end()
+    started = asyncio.get_running_loop().time()
+    await asyncio.wait_for(stored, 5)
+    assert asyncio.get_running_loop().time() - started < 0.5  # woken, not polling in steps
+    assert _peek(path, "SELECT MAX(seq) FROM events") == [(2,)]
+    store.close()
+
+
+async def test_closing_the_store_stores_what_was_submitted_first(tmp_path: Path) -> None:
+    path = tmp_path / "parley.db"
+    store = SqliteStore(path)
+    store.create_session(record("s1"))
+    store.commit()
+    for seq in range(1, 51):
+        store.write_events([("s1", StoredEvent(seq, "t1", "progress", {}))], lambda: None)
+    store.close()
+    assert _peek(path, "SELECT COUNT(*) FROM events") == [(50,)]

@@ -4,28 +4,33 @@ the ACP client.
 `initialize`, then `session/new` (or `session/load` to resume a stored session), then one
 `session/prompt` per turn, whose `session/update` notifications become Parley events until it
 answers with a stop reason. `session/request_permission` goes to Parley's Authorizer; Parley
-keeps "always" answers itself, so the agent is only ever told "once". `fs/write_text_file` is
-served inside the session's directories. Cancel is `session/cancel`.
+keeps "always" answers itself, so the agent is only ever told "once". `fs/*` (agents/acp_files.py)
+and `terminal/*` (agents/acp_terminals.py) are served with Parley's own confined file access and
+permission-checked commands. Cancel is `session/cancel`, and stops the agent's terminals.
+
+An agent that cannot load or fork a stored session (Gemini CLI 0.61's load fails when it comes
+within the wall-clock minute its session started: its new record for the same session lands in
+the same file and hides the old one; agents without `session/fork`) gets a new session whose
+first prompt carries the Parley session's conversation so far, once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from pathlib import Path
 from typing import Any
 
 from parley import __version__
+from parley.agents.acp_files import AgentFiles
+from parley.agents.acp_terminals import AgentTerminals
 from parley.agents.base import AgentTurn
 from parley.agents.process import AgentExited
 from parley.agents.rpc import RemoteError, RpcClient
 from parley.agents.rpc_backend import RpcBackend
+from parley.agents.transcript import earlier_conversation
 from parley.core.errors import ErrorCode, ParleyError
 from parley.core.messages import ImageBlock, Message, TextBlock
 from parley.protocol import types as wire
-from parley.tools.base import ToolError
-from parley.tools.file_io import write_atomic
-from parley.tools.paths import resolve_inside
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +47,13 @@ KINDS: dict[str, wire.ToolKind] = {
     "delete": "edit",
     "move": "edit",
 }
+# The terminal methods served by name: ACP's method, AgentTerminals' coroutine.
+TERMINAL_CALLS = {
+    "terminal/output": "output",
+    "terminal/wait_for_exit": "wait_for_exit",
+    "terminal/kill": "kill",
+    "terminal/release": "release",
+}
 STOP_REASONS: dict[str, wire.StopReason] = {
     "end_turn": "end_turn",
     "max_tokens": "end_turn",
@@ -55,31 +67,40 @@ class AcpAgent(RpcBackend):
         super().__init__(*args, **kwargs)
         self.acp_session = ""
         self.capabilities: dict[str, Any] = {}
+        self.files = AgentFiles(self.session.tool_context, "")
+        self.terminals = AgentTerminals(self.session.tool_context)
+        # The next prompt carries the conversation so far: the agent's session is a new one.
+        self.catch_up = False
+        self.pending: set[asyncio.Task[None]] = set()  # terminal/create waiting for permission
 
     async def _start(self) -> RpcClient:
-        self.rpc = rpc = RpcClient(await self.start_process(self.spec.command))
+        self.rpc = rpc = RpcClient(await self.start_process(self.argv()))
         init = await rpc.request(
             "initialize",
             {
                 "protocolVersion": PROTOCOL_VERSION,
                 "clientCapabilities": {
-                    # Writes go through Parley, inside the session's directories. Reads stay
-                    # with the agent: Gemini CLI 0.61 takes an ACP "not found" answer for an
-                    # unreadable file, so it could never create a new one.
-                    "fs": {"readTextFile": False, "writeTextFile": True},
-                    "terminal": False,
+                    "fs": {"readTextFile": True, "writeTextFile": True},
+                    "terminal": True,
                 },
                 "clientInfo": {"name": "parley", "title": "Parley", "version": __version__},
             },
             START_TIMEOUT_S,
         )
         self.capabilities = dict((init or {}).get("agentCapabilities") or {})
+        agent_info = (init or {}).get("agentInfo") or {}
+        self.files = AgentFiles(self.session.tool_context, str(agent_info.get("name") or ""))
         await self._open_session(rpc)
         return rpc
 
+    def argv(self) -> list[str]:
+        return list(self.spec.command)
+
     async def _open_session(self, rpc: RpcClient) -> None:
         record = self.session.record
-        base = {"cwd": record.cwd, "mcpServers": []}
+        base: dict[str, Any] = {"cwd": record.cwd, "mcpServers": []}
+        if record.additional_directories:  # ACP v1 has no field; Zed's adapters read this
+            base["_meta"] = {"additionalRoots": list(record.additional_directories)}
         stored = record.agent_session
         if stored is None:
             result = await rpc.request("session/new", base, START_TIMEOUT_S)
@@ -87,30 +108,38 @@ class AcpAgent(RpcBackend):
         elif record.agent_fork:
             # An object when offered, even an empty one.
             if (self.capabilities.get("sessionCapabilities") or {}).get("fork") is None:
-                raise ParleyError(
-                    ErrorCode.INVALID_PARAMS,
-                    f"the agent {self.spec.name!r} cannot fork its sessions, so this fork of "
-                    "one cannot go on; start a new session instead",
+                await self._continue_in_new_session(rpc, base, "cannot fork its sessions")
+            else:
+                result = await rpc.request(
+                    "session/fork", {**base, "sessionId": stored}, START_TIMEOUT_S
                 )
-            result = await rpc.request(
-                "session/fork", {**base, "sessionId": stored}, START_TIMEOUT_S
-            )
-            self.acp_session = str(result["sessionId"])
+                self.acp_session = str(result["sessionId"])
+        elif not self.capabilities.get("loadSession"):
+            await self._continue_in_new_session(rpc, base, "cannot load its sessions")
         else:
-            if not self.capabilities.get("loadSession"):
-                raise ParleyError(
-                    ErrorCode.INVALID_PARAMS,
-                    f"the agent {self.spec.name!r} cannot load its sessions, so this one "
-                    "cannot be resumed in a new process",
-                )
+            try:
+                await rpc.request("session/load", {**base, "sessionId": stored}, START_TIMEOUT_S)
+            except RemoteError as exc:
+                await self._continue_in_new_session(rpc, base, str(exc))
+            else:
+                self.acp_session = stored
             # The agent replays the history as session/update: shown already, not again.
-            await rpc.request("session/load", {**base, "sessionId": stored}, START_TIMEOUT_S)
             while not rpc.incoming.empty():
                 message = rpc.incoming.get_nowait()
                 if message is not None and "id" in message:
                     rpc.refuse(message["id"], "the session is loading")
-            self.acp_session = stored
         self.remember_agent_session(self.acp_session)
+
+    async def _continue_in_new_session(
+        self, rpc: RpcClient, base: dict[str, Any], why: str
+    ) -> None:
+        """The stored session cannot be had: a new one, told the conversation so far."""
+        log.info(
+            "%s: %s; going on in a new session with the conversation so far", self.spec.name, why
+        )
+        result = await rpc.request("session/new", base, START_TIMEOUT_S)
+        self.acp_session = str(result["sessionId"])
+        self.catch_up = True
 
     async def turn(self, turn: AgentTurn, prompt: Message) -> wire.StopReason:
         try:
@@ -119,10 +148,15 @@ class AcpAgent(RpcBackend):
             raise ParleyError(
                 ErrorCode.PROVIDER_ERROR, f"{self.spec.name}: {exc}", recoverable=True
             ) from None
+        blocks = _content(prompt)
+        if self.catch_up:
+            earlier = earlier_conversation(self.session.history[:-1])  # the last is `prompt`
+            if earlier:
+                blocks.insert(0, {"type": "text", "text": earlier})
+            self.catch_up = False
+        self.terminals.allowed.clear()
         answer = asyncio.ensure_future(
-            rpc.request(
-                "session/prompt", {"sessionId": self.acp_session, "prompt": _content(prompt)}
-            )
+            rpc.request("session/prompt", {"sessionId": self.acp_session, "prompt": blocks})
         )
         asks: dict[Any, asyncio.Task[None]] = {}
         try:
@@ -135,7 +169,7 @@ class AcpAgent(RpcBackend):
                 ErrorCode.PROVIDER_ERROR, f"{self.spec.name}: {exc}", recoverable=True
             ) from None
         finally:
-            for task in asks.values():
+            for task in [*asks.values(), *self.pending]:
                 task.cancel()
             answer.cancel()
         self._account(turn, result)
@@ -184,8 +218,16 @@ class AcpAgent(RpcBackend):
         msg_id = message["id"]
         if method == "session/request_permission":
             asks[msg_id] = asyncio.create_task(self._permission(turn, rpc, msg_id, params, asks))
+        elif method == "fs/read_text_file":
+            rpc.answer_later(msg_id, self.files.read(params))
         elif method == "fs/write_text_file":
-            rpc.answer_later(msg_id, self._write_file(params))
+            rpc.answer_later(msg_id, self.files.write(params))
+        elif method == "terminal/create":
+            task = rpc.answer_later(msg_id, self.terminals.create(turn, params))
+            self.pending.add(task)
+            task.add_done_callback(self.pending.discard)
+        elif method in TERMINAL_CALLS:
+            rpc.answer_later(msg_id, getattr(self.terminals, TERMINAL_CALLS[method])(params))
         else:
             rpc.refuse(msg_id, f"Parley does not support {method}")
 
@@ -206,7 +248,9 @@ class AcpAgent(RpcBackend):
             call_id, kind, call_input, KINDS.get(kind, "execute"), {"title": call.get("title")}
         )
         asks.pop(msg_id, None)
-        if not verdict.allowed:  # ACP agents need not report a call that never ran
+        if verdict.allowed:  # the command is not asked about again when it reaches a terminal
+            self.terminals.allowed_by_agent_prompt(raw)
+        else:  # ACP agents need not report a call that never ran
             turn.tool_completed(call_id, verdict.reason, True)
         options = params.get("options") or []
         wanted = (
@@ -222,15 +266,6 @@ class AcpAgent(RpcBackend):
         )
         rpc.answer(msg_id, {"outcome": outcome})
 
-    async def _write_file(self, params: dict[str, Any]) -> None:
-        """Written the way Parley's write_file tool writes: confined, atomic, off the loop."""
-        ctx = self.session.tool_context
-        path: Path = resolve_inside(ctx, str(params.get("path")))
-        content = params.get("content")
-        if not isinstance(content, str):
-            raise ToolError("content must be a string")
-        await asyncio.to_thread(write_atomic, ctx, path, content.encode(), str(path))
-
     async def _cancel(
         self,
         turn: AgentTurn,
@@ -240,16 +275,21 @@ class AcpAgent(RpcBackend):
     ) -> None:
         """session/cancel, then wait for the prompt's answer (ACP: stopReason cancelled);
         an agent that does not answer in time is closed, and the next turn reloads it."""
-        for task in asks.values():
+        for task in [*asks.values(), *self.pending]:
             task.cancel()
         try:
             rpc.notify("session/cancel", {"sessionId": self.acp_session})
             for msg_id in list(asks):  # ACP: pending permission requests answer "cancelled"
                 rpc.answer(msg_id, {"outcome": {"outcome": "cancelled"}})
+            await self.terminals.kill_all()  # so that the agent's commands end now
             async with asyncio.timeout(CANCEL_GRACE_S):
                 await self._follow(turn, rpc, answer, {})
         except (TimeoutError, AgentExited, RemoteError):
             await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.terminals.close()
+        await super().aclose()
 
     def _account(self, turn: AgentTurn, result: dict[str, Any]) -> None:
         """Token counts where the agent reports them: ACP's draft `usage`, or Gemini CLI's
@@ -271,6 +311,15 @@ class AcpAgent(RpcBackend):
                 int(quota.get("input_tokens") or 0),
                 int(quota.get("output_tokens") or 0),
             )
+
+
+class GeminiCli(AcpAgent):
+    """Gemini CLI takes the session's additional directories on its command line: ACP's
+    session/new has no field for them (one process serves one Parley session)."""
+
+    def argv(self) -> list[str]:
+        extra = self.session.record.additional_directories
+        return [*super().argv(), *(["--include-directories", ",".join(extra)] if extra else [])]
 
 
 def _update(turn: AgentTurn, update: dict[str, Any]) -> None:

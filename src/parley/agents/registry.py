@@ -31,7 +31,7 @@ class Builtin:
 BUILTIN: dict[str, Builtin] = {
     "claude-code": Builtin(("claude",), "claude_code:ClaudeCode", "@anthropic-ai/claude-code"),
     "codex": Builtin(("codex",), "codex:Codex", "@openai/codex"),
-    "gemini": Builtin(("gemini", "--acp"), "acp:AcpAgent", "@google/gemini-cli"),
+    "gemini": Builtin(("gemini", "--acp"), "acp:GeminiCli", "@google/gemini-cli"),
     "amp": Builtin(("amp",), "amp:Amp", "@sourcegraph/amp"),
 }
 ACP_BACKEND = "acp:AcpAgent"

@@ -31,6 +31,15 @@ class RemoteError(Exception):
         super().__init__(f"{method} failed: {self.message}")
 
 
+class Refusal(Exception):
+    """Answer the agent's request with this JSON-RPC error (code, message, data)."""
+
+    def __init__(self, code: int, message: str, data: Any = None) -> None:
+        self.code = code
+        self.data = data
+        super().__init__(message)
+
+
 class RpcClient:
     def __init__(self, process: AgentProcess, *, jsonrpc_field: bool = True) -> None:
         self.process = process
@@ -66,17 +75,25 @@ class RpcClient:
         with contextlib.suppress(AgentExited):  # it is gone: nobody to answer
             self.process.send({**self._envelope, "id": msg_id, "result": result})
 
-    def refuse(self, msg_id: Any, message: str, code: int = -32601) -> None:
+    def refuse(self, msg_id: Any, message: str, code: int = -32601, data: Any = None) -> None:
         with contextlib.suppress(AgentExited):
-            error = {"code": code, "message": message}
+            error: dict[str, Any] = {"code": code, "message": message}
+            if data is not None:
+                error["data"] = data
             self.process.send({**self._envelope, "id": msg_id, "error": error})
 
-    def answer_later(self, msg_id: Any, work: Coroutine[Any, Any, Any]) -> None:
-        """Answer with what `work` returns, or with its error's message (never a traceback)."""
+    def answer_later(self, msg_id: Any, work: Coroutine[Any, Any, Any]) -> asyncio.Task[None]:
+        """Answer with what `work` returns, or with its error's message (never a traceback);
+        cancelled, with JSON-RPC's "request cancelled"."""
 
         async def run() -> None:
             try:
                 result = await work
+            except asyncio.CancelledError:
+                self.refuse(msg_id, "cancelled", -32800)
+                raise
+            except Refusal as exc:
+                self.refuse(msg_id, str(exc), exc.code, exc.data)
             except (ToolError, ParleyError) as exc:
                 self.refuse(msg_id, str(exc), -32602)
             except Exception:
@@ -88,6 +105,7 @@ class RpcClient:
         task = asyncio.create_task(run())
         self._answering.add(task)
         task.add_done_callback(self._answering.discard)
+        return task
 
     async def _read(self) -> None:
         try:

@@ -4,7 +4,8 @@ A subscriber (a stdio connection, an SSE stream, an ACP connection, the terminal
 number of sessions. For each it starts either live (from what is stored now) or from a seq:
 stored events after that seq are read from the store a page at a time, then it hands over to
 live events with no gap and no duplicate, because both happen on the event loop and events
-reach subscribers only once committed. Each subscriber's queue is bounded: one that stops
+reach subscribers only once the store has made them durable (it may do that on another thread
+or machine, and says when). Each subscriber's queue is bounded: one that stops
 reading is dropped, never slowing the turn or the others, and is told the seq it had reached
 in each session so it can subscribe again from there without losing anything.
 """
@@ -12,13 +13,19 @@ in each session so it can subscribe again from there without losing anything.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from parley.store.base import Store
 from parley.store.records import StoredEvent
 
+log = logging.getLogger(__name__)
+
 DEFAULT_QUEUE_LIMIT = 8192
+# Events published and not yet durable past which a turn waits for the store to catch up: a
+# model streaming faster than the disk takes it must not fill the memory.
+STORE_BACKLOG_LIMIT = 8192
 REPLAY_PAGE = 512
 
 
@@ -37,35 +44,87 @@ class Hub:
         self._subscribers: dict[str, set[Subscription]] = {}
         self._pending: list[tuple[str, StoredEvent]] = []
         self._scheduled = False
+        self._storing = 0  # batches handed to the store and not yet durable
+        self.backlog = 0  # events published and not yet durable
         # Per session published here: the highest seq committed (what subscribers may see).
         self._committed: dict[str, int] = {}
+        self._when: dict[str, list[tuple[int, Callable[[], object]]]] = {}
+        self._progressed: asyncio.Event | None = None
 
     # --- publishing ---------------------------------------------------------------------------
 
     def publish(self, session_id: str, event: StoredEvent) -> None:
-        """Store the event now; subscribers get it once the batch it is in is committed."""
+        """Queue the event for the store; subscribers get it once the store has it."""
         if session_id not in self._committed:
             self._committed[session_id] = event.seq - 1
-        self.store.append_event(session_id, event.seq, event.turn_id, event.method, event.params)
         self._pending.append((session_id, event))
+        self.backlog += 1
         if not self._scheduled:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self.flush)
 
     def flush(self) -> None:
-        """Commit what was published, then hand it to subscribers. One commit per batch: a
-        burst of deltas from many turns costs one store round trip, not one each."""
+        """Hand what was published to the store, as one batch: a burst of deltas from many
+        turns costs one write, not one each (and the store may add later batches to it)."""
         self._scheduled = False
         if not self._pending:
             return
         batch, self._pending = self._pending, []
-        self.store.commit()
+        self._storing += 1
+        self.store.write_events(batch, lambda: self._stored(batch))
+
+    def _stored(self, batch: list[tuple[str, StoredEvent]]) -> None:
+        self._storing -= 1
+        self.backlog -= len(batch)
         subscribers = self._subscribers
         committed = self._committed
         for session_id, event in batch:
             committed[session_id] = event.seq
             for subscriber in tuple(subscribers.get(session_id, ())):
                 subscriber.offer(session_id, event)
+        for session_id in {session_id for session_id, _ in batch} & self._when.keys():
+            self._run_due(session_id)
+        if self._progressed is not None:
+            self._progressed.set()  # waiters look again
+
+    def when_stored(self, session_id: str, seq: int, callback: Callable[[], object]) -> None:
+        """Call `callback` once the session's events up to `seq` are durable (now if they are)."""
+        self.flush()
+        if self._committed.get(session_id, seq) >= seq:
+            callback()
+            return
+        self._when.setdefault(session_id, []).append((seq, callback))
+
+    async def drain(self) -> None:
+        """Wait until every event published so far is durable."""
+        self.flush()
+        while self._storing:
+            await self._progress()
+
+    async def room(self) -> None:
+        """Wait while the store is far behind (see STORE_BACKLOG_LIMIT)."""
+        self.flush()
+        while self.backlog >= STORE_BACKLOG_LIMIT and self._storing:
+            await self._progress()
+
+    async def _progress(self) -> None:
+        if self._progressed is None or self._progressed.is_set():
+            self._progressed = asyncio.Event()
+        await self._progressed.wait()
+
+    def _run_due(self, session_id: str) -> None:
+        reached = self._committed[session_id]
+        due = [c for seq, c in self._when[session_id] if seq <= reached]
+        later = [(seq, c) for seq, c in self._when[session_id] if seq > reached]
+        if later:
+            self._when[session_id] = later
+        else:
+            del self._when[session_id]
+        for callback in due:
+            try:
+                callback()
+            except Exception:  # one waiter's failure must not keep the others waiting
+                log.exception("a callback waiting for stored events failed")
 
     def committed_seq(self, session_id: str) -> int:
         """The last seq of the session a subscriber may be given now."""

@@ -480,8 +480,16 @@ class Service:
         return handle
 
     def _finish(self, session: Session, handle: TurnHandle, task: asyncio.Task[Any]) -> None:
-        """Store how the turn ended and free the session, whatever went wrong on the way."""
+        """The turn's task is over: once its events are durable, store how it ended, free
+        the session and give the result (a host never has a result before its events)."""
         result = _outcome(session, handle, task)
+        handle.final_seq = session.record.last_seq
+        self.hub.when_stored(
+            session.id, handle.final_seq, lambda: self._finished(session, handle, result)
+        )
+
+    def _finished(self, session: Session, handle: TurnHandle, result: wire.TurnResult) -> None:
+        """Store how the turn ended and free the session, whatever went wrong on the way."""
         try:
             session.record.totals.add(result.usage)
             status: TurnStatus = "interrupted" if result.stop_reason == "cancelled" else "completed"
@@ -492,11 +500,8 @@ class Service:
             with contextlib.suppress(Exception):
                 self.store.finish_turn(session.id, handle.turn_id, "interrupted", None)
         finally:
-            handle.final_seq = session.record.last_seq
             if self._turns.get(session.id) is handle:
                 del self._turns[session.id]
-            with contextlib.suppress(Exception):
-                self.hub.flush()  # commits: the turn's events reach subscribers before its result
             handle.outcome.set_result(result)
 
     def cancel_turn(self, session_id: str, turn_id: str | None = None) -> bool:
@@ -538,7 +543,7 @@ class Service:
         for session in self._loaded.values():
             await session.aclose()
         self._loaded.clear()
-        self.hub.flush()
+        await self.hub.drain()
         self.store.commit()
 
 

@@ -16,6 +16,7 @@ from parley.core.errors import ErrorCode, ParleyError
 from parley.core.messages import Message, TextBlock, ToolResultBlock
 from parley.engine.compaction import compact_if_needed
 from parley.engine.history import repair
+from parley.engine.hub import STORE_BACKLOG_LIMIT
 from parley.engine.session import Session
 from parley.engine.tool_calls import Authorizer, run_tool_call
 from parley.protocol import types as wire
@@ -165,6 +166,8 @@ class _Turn:
                     text.append(event.text)
                     self.reply.append(event.text)
                     self.emit(wire.ResultDelta(event.text))
+                    if session.hub.backlog >= STORE_BACKLOG_LIMIT:
+                        await session.hub.room()
                 elif isinstance(event, model.Retrying):
                     self.emit(
                         wire.Progress(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from parley.core.messages import Message
@@ -13,9 +13,10 @@ from parley.store.records import SessionRecord, StoredEvent, StoredMessage, Turn
 class Store(abc.ABC):
     """Sessions, their messages, their turns and every notification sent for them.
 
-    Writes become durable at the next `commit()`; front doors commit before they send what was
-    written, so nothing a host has seen can be lost. `begin_turn` and `recover_interrupted`
-    commit by themselves: they are how processes sharing a store agree on who runs a turn.
+    Writes become durable at the next `commit()`, events once `write_events` says so; the event
+    hub hands events to subscribers only then, so nothing a host has seen can be lost.
+    `begin_turn` and `recover_interrupted` commit by themselves: they are how processes sharing
+    a store agree on who runs a turn.
     """
 
     @abc.abstractmethod
@@ -69,6 +70,17 @@ class Store(abc.ABC):
     def append_event(
         self, session_id: str, seq: int, turn_id: str, method: str, params: dict[str, Any]
     ) -> None: ...
+
+    def write_events(
+        self, batch: Sequence[tuple[str, StoredEvent]], done: Callable[[], object]
+    ) -> None:
+        """Store a batch of (session id, event) and make it durable, then call `done` on the
+        running event loop. Here, at once; a store whose writes are slow or remote does them
+        elsewhere so that the loop never waits for them, and calls `done` from there."""
+        for session_id, event in batch:
+            self.append_event(session_id, event.seq, event.turn_id, event.method, event.params)
+        self.commit()
+        done()
 
     @abc.abstractmethod
     def events_after(

@@ -86,6 +86,24 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE sessions ADD COLUMN agent_session TEXT;
     ALTER TABLE sessions ADD COLUMN agent_fork INTEGER NOT NULL DEFAULT 0;
     """,
+    # 4: events in arrival order, found by (session, seq) through an index. Many sessions
+    # streaming at once append to a few table pages per commit, where the table keyed by
+    # (session, seq) rewrote one page per event.
+    """
+    CREATE TABLE events_by_arrival (
+        id INTEGER PRIMARY KEY,
+        session_id TEXT NOT NULL REFERENCES sessions ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        turn_id TEXT NOT NULL,
+        method TEXT NOT NULL,
+        params TEXT NOT NULL
+    );
+    INSERT INTO events_by_arrival (session_id, seq, turn_id, method, params)
+        SELECT session_id, seq, turn_id, method, params FROM events ORDER BY session_id, seq;
+    DROP TABLE events;
+    ALTER TABLE events_by_arrival RENAME TO events;
+    CREATE UNIQUE INDEX events_by_session ON events (session_id, seq);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

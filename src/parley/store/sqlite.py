@@ -1,9 +1,10 @@
 """The persistent store: one SQLite file in WAL mode, shared safely by several processes.
 
-Writes go into one open transaction that `commit()` ends; the stdio server commits right before
-it writes to stdout, so one commit covers a tick's worth of notifications. When an event loop
-is running, a commit is also scheduled for the next tick, so the write lock is never held while
-the process waits on a model or a tool.
+Writes go into one open transaction that `commit()` ends. When an event loop is running, a
+commit is also scheduled for the next tick, so the write lock is never held while the process
+waits on a model or a tool. Events (most of what is written) are stored by `write_events` on a
+thread of their own (event_writer.py); this connection and that thread take turns through one
+lock.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import contextlib
 import gc
 import logging
 import sqlite3
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,7 @@ from parley.store.errors import (
     session_not_found,
     turn_exists,
 )
+from parley.store.event_writer import INSERT_ROW, Batch, EventWriter
 from parley.store.fork import fork_point, rehome
 from parley.store.interrupted import close_interrupted
 from parley.store.migrations import migrate
@@ -62,19 +65,20 @@ _SESSION_COLUMNS = """
     (SELECT COALESCE(MAX(number), 0) FROM turns t WHERE t.session_id = s.session_id)
 """
 _MAX_SEQ = 2**63 - 1
-_INSERT_EVENT = (
-    "INSERT INTO events (session_id, seq, turn_id, method, params) VALUES (?, ?, ?, ?, ?)"
-)
 
 
 class SqliteStore(Store):
     def __init__(self, path: Path, *, busy_timeout_s: float = 5.0) -> None:
         self.path = path
+        self._busy_timeout_s = busy_timeout_s
+        self._lock = threading.Lock()  # held by whichever of us has a write transaction open
+        self._writer: EventWriter | None = None
         try:
             self._conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout_s)
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = NORMAL")
             self._conn.execute("PRAGMA foreign_keys = ON")
+            self._conn.execute("SELECT json_extract('[]', '$')")  # events need SQLite's JSON
             migrate(self._conn, str(path))
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the session store {path}: {exc}") from None
@@ -84,23 +88,40 @@ class SqliteStore(Store):
     def _write(self) -> sqlite3.Connection:
         conn = self._conn
         if not conn.in_transaction:
-            conn.execute("BEGIN IMMEDIATE")
+            self._begin()
             with contextlib.suppress(RuntimeError):  # no loop: the caller commits
                 asyncio.get_running_loop().call_soon(self.commit)
         return conn
 
+    def _begin(self) -> None:
+        self._lock.acquire()
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _end(self, statement: str = "COMMIT") -> None:
+        """End the open write transaction (COMMIT or ROLLBACK) and let the event thread write."""
+        try:
+            self._conn.execute(statement)
+        finally:
+            self._lock.release()
+
     def commit(self) -> None:
         if self._conn.in_transaction:
-            self._conn.execute("COMMIT")
+            self._end()
 
     def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
         self.commit()
         self._conn.close()
 
     def _exclusive(self) -> sqlite3.Connection:
         """A transaction of its own, holding the write lock from its first read."""
         self.commit()
-        self._conn.execute("BEGIN IMMEDIATE")
+        self._begin()
         return self._conn
 
     # --- sessions ----------------------------------------------------------------------------
@@ -296,9 +317,16 @@ class SqliteStore(Store):
         if not conn.in_transaction:
             self._write()
         try:
-            conn.execute(_INSERT_EVENT, (session_id, seq, turn_id, method, _encode(params)))
+            conn.execute(INSERT_ROW, (session_id, seq, turn_id, method, _encode(params)))
         except sqlite3.IntegrityError:
             raise ValueError(f"seq {seq} of session {session_id!r} is already stored") from None
+
+    def write_events(self, batch: Batch, done: Callable[[], object]) -> None:
+        if self._writer is None:
+            self._writer = EventWriter(self.path, self._lock, self._busy_timeout_s)
+            # The event thread checkpoints the log now, between its batches, off the loop.
+            self._conn.execute("PRAGMA wal_autocheckpoint = 0")
+        self._writer.submit(batch, done)
 
     def events_after(
         self,
@@ -339,9 +367,9 @@ class SqliteStore(Store):
                 (session_id, turn_id, owner.this_process(), session_id),
             )
             record = self.load_session(session_id)
-            conn.execute("COMMIT")
+            self._end()
         except BaseException:
-            conn.execute("ROLLBACK")
+            self._end("ROLLBACK")
             raise
         assert record is not None
         return record
@@ -382,9 +410,9 @@ class SqliteStore(Store):
                 ).fetchone()
                 if still is not None and still[0] == was_owner:  # nobody closed it meanwhile
                     closed.append(self._close_interrupted(session_id, turn_id))
-            conn.execute("COMMIT")
+            self._end()
         except BaseException:
-            conn.execute("ROLLBACK")
+            self._end("ROLLBACK")
             raise
         for turn in closed:
             log.info("turn %s of session %s was interrupted", turn.turn_id, turn.session_id)
@@ -410,7 +438,7 @@ class SqliteStore(Store):
         if closing.event is not None:
             method, params = closing.event
             row = (session_id, last_seq + 1, turn_id, method, _encode(params))
-            conn.execute(_INSERT_EVENT, row)
+            conn.execute(INSERT_ROW, row)
         conn.execute(
             "UPDATE turns SET status = ?, result = ?, owner = NULL"
             " WHERE session_id = ? AND turn_id = ?",

@@ -1,8 +1,6 @@
-"""Keeping a bounded view of a command's output: its beginning and its end."""
+"""Keeping a bounded view of a command's output: its beginning and its end, or its end."""
 
 from __future__ import annotations
-
-import asyncio
 
 
 class HeadTail:
@@ -24,10 +22,6 @@ class HeadTail:
             self.tail += chunk
             del self.tail[: max(len(self.tail) - self.half, 0)]
 
-    async def read(self, stream: asyncio.StreamReader) -> None:
-        while chunk := await stream.read(65_536):
-            self.feed(chunk)
-
     def text(self) -> str:
         cut = self.total - len(self.head) - len(self.tail)
         if not cut:
@@ -35,3 +29,26 @@ class HeadTail:
         head = self.head.decode("utf-8", errors="replace")
         tail = self.tail.decode("utf-8", errors="replace")
         return f"{head}\n[... {cut} bytes of output cut ...]\n{tail}"
+
+
+class Tail:
+    """The last `limit` bytes of a stream (ACP terminals keep the end of their output)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = max(limit, 0)
+        self.data = bytearray()
+        self.truncated = False
+
+    def feed(self, chunk: bytes) -> None:
+        self.data += chunk
+        if len(self.data) > self.limit:
+            del self.data[: len(self.data) - self.limit]
+            self.truncated = True
+
+    def text(self) -> str:
+        """Cut at a character boundary: continuation bytes left at the start are dropped."""
+        start = 0
+        if self.truncated:
+            while start < min(len(self.data), 3) and self.data[start] & 0xC0 == 0x80:
+                start += 1
+        return self.data[start:].decode("utf-8", errors="replace")

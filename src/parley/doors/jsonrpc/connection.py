@@ -17,6 +17,7 @@ import cattrs
 from pygls.server import JsonRPCServer
 
 from parley.config import Settings
+from parley.core import loop
 from parley.doors.jsonrpc.framing import FrameError, FrameReader
 from parley.doors.jsonrpc.handshake import EarlyInput
 from parley.doors.jsonrpc.peer import JsonRpcPeer
@@ -168,6 +169,6 @@ def run(connection: JsonRpcConnection, fds: tuple[int, int], early: EarlyInput) 
     async def main() -> None:
         await connection.serve(*fds, early)
 
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main())
+    with contextlib.suppress(KeyboardInterrupt), loop.runner() as runner:
+        runner.run(main())
     return 0

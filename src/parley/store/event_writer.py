@@ -1,0 +1,177 @@
+"""Storing batches of events on a thread of their own, so the event loop never waits on SQLite.
+
+Events are most of what the store writes (every delta of every turn). Their inserts and
+commits, checkpoints of the write-ahead log included, are the biggest cost of a streaming turn;
+here they run on a thread with a connection of its own. SQLite does that work with Python's
+lock released, so it uses a second core. A batch is one statement (the rows travel as one JSON
+array), so the thread needs Python's lock a few times per batch rather than once per row: a
+busy event loop does not stall it (SQLite's JSON functions, built in since 3.38 and in most
+builds long before, are required). While a batch is being stored the next ones queue up and are
+then committed together, so the cost per event falls as the load rises.
+
+The thread and the store's own connection take turns writing through `lock`: SQLite allows
+one writer at a time, and its busy handler would sleep in steps of milliseconds instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from parley.store.records import StoredEvent
+
+log = logging.getLogger(__name__)
+
+Batch = Sequence[tuple[str, StoredEvent]]
+Row = tuple[str, int, str, str, str]
+Chunk = str | Row  # many rows as one JSON array, or one row
+
+INSERT_ROW = "INSERT INTO events (session_id, seq, turn_id, method, params) VALUES (?, ?, ?, ?, ?)"
+INSERT_ROWS = (
+    "INSERT INTO events (session_id, seq, turn_id, method, params)"
+    " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
+    " json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]')"
+    " FROM json_each(?)"
+)
+# Rows per statement, and the params (as JSON text) past which a row is stored on its own.
+CHUNK_ROWS = 256
+LARGE_PARAMS = 2048
+# A passive checkpoint (it never blocks a writer) copies the log back into the database.
+CHECKPOINT_EVERY_S = 0.5
+# How long a batch is retried while the database stays locked by another process or failing.
+GIVE_UP_AFTER_S = 30.0
+
+
+class EventWriter:
+    def __init__(self, path: Path, lock: threading.Lock, busy_timeout_s: float) -> None:
+        self._lock = lock
+        self._conn = sqlite3.connect(
+            path, isolation_level=None, timeout=busy_timeout_s, check_same_thread=False
+        )
+        self._conn.execute("PRAGMA synchronous = NORMAL")
+        self._conn.execute("PRAGMA foreign_keys = ON")
+        self._conn.execute("PRAGMA wal_autocheckpoint = 0")  # done between batches, unlocked
+        self._queue: list[tuple[list[Chunk], Callable[[], object], asyncio.AbstractEventLoop]] = []
+        self._ready = threading.Condition()
+        self._closing = False
+        self._last_checkpoint = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name="parley-events", daemon=True)
+        self._thread.start()
+
+    def submit(self, batch: Batch, done: Callable[[], object]) -> None:
+        """Store `batch`; `done` is then called on the caller's event loop."""
+        # Encoded here: memory the event thread allocated would stay in its own malloc arena.
+        chunks = encode(batch)
+        loop = asyncio.get_running_loop()
+        with self._ready:
+            self._queue.append((chunks, done, loop))
+            self._ready.notify()
+
+    def close(self) -> None:
+        """Store what was submitted, then stop."""
+        with self._ready:
+            self._closing = True
+            self._ready.notify()
+        self._thread.join()
+        self._conn.close()
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._queue and not self._closing:
+                    self._ready.wait()
+                taken, self._queue = self._queue, []
+            if not taken:
+                return  # closing, and nothing left
+            self._store([rows for chunks, _, _ in taken for rows in chunks])
+            for _, done, loop in taken:
+                with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
+                    loop.call_soon_threadsafe(done)
+            if time.monotonic() - self._last_checkpoint >= CHECKPOINT_EVERY_S:
+                self._checkpoint()
+
+    def _store(self, batches: list[Chunk]) -> None:
+        deadline = time.monotonic() + GIVE_UP_AFTER_S
+        while True:
+            try:
+                self._insert(batches)
+                return
+            except sqlite3.IntegrityError:
+                self._insert_one_by_one(batches)
+                return
+            except sqlite3.Error as exc:
+                if time.monotonic() > deadline:
+                    log.error("could not store events: %s", exc)
+                    return
+                log.warning("storing events failed (%s); trying again", exc)
+                time.sleep(0.1)
+
+    def _insert(self, batches: list[Chunk]) -> None:
+        conn = self._conn
+        with self._lock:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for chunk in batches:
+                    if isinstance(chunk, str):
+                        conn.execute(INSERT_ROWS, (chunk,))
+                    else:
+                        conn.execute(INSERT_ROW, chunk)
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+    def _insert_one_by_one(self, batches: list[Chunk]) -> None:
+        """A row the database refuses (its session was deleted meanwhile, or another process
+        stored that seq) must not cost the others theirs."""
+        conn = self._conn
+        with self._lock:
+            conn.execute("BEGIN IMMEDIATE")
+            for chunk in batches:
+                for row in orjson.loads(chunk) if isinstance(chunk, str) else [chunk]:
+                    try:
+                        conn.execute(INSERT_ROW, row)
+                    except sqlite3.IntegrityError as exc:
+                        log.warning("event %s of session %s not stored: %s", row[1], row[0], exc)
+            conn.execute("COMMIT")
+
+    def _checkpoint(self) -> None:
+        self._last_checkpoint = time.monotonic()
+        try:
+            self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:
+            log.debug("checkpoint skipped: %s", exc)
+
+
+def encode(batch: Batch) -> list[Chunk]:
+    """The batch as statements' parameters: small rows as JSON arrays of at most CHUNK_ROWS
+    rows (for INSERT_ROWS; as a str, since SQLite's JSON functions refuse, or from 3.45
+    misread, a blob), each large row on its own (for INSERT_ROW): SQLite would parse a large
+    text inside an array several times over, in memory the allocator then keeps."""
+    chunks: list[Chunk] = []
+    small: list[Row] = []
+    for session_id, event in batch:
+        row = (session_id, event.seq, event.turn_id, event.method, _dumps(event.params))
+        if len(row[4]) > LARGE_PARAMS:
+            chunks.append(row)
+            continue
+        small.append(row)
+        if len(small) == CHUNK_ROWS:
+            chunks.append(_dumps(small))
+            small = []
+    if small:
+        chunks.append(_dumps(small))
+    return chunks
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
