@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from parley.config import Settings
+from parley.core.loop import runner
 from parley.doors.http.front import Front
 from parley.doors.http.guard import Guard
 from parley.doors.http.protocol import limited_protocol
@@ -129,8 +130,8 @@ def serve(
             return_code.append(1)
 
     return_code: list[int] = []
-    with _runner() as runner:
-        runner.run(main())
+    with runner() as running:
+        running.run(main())
     return return_code[0] if return_code else 0
 
 
@@ -189,14 +190,3 @@ def _config(app: object, daemon: DaemonSettings) -> uvicorn.Config:
         timeout_graceful_shutdown=int(GRACE_S),
         backlog=2048,
     )
-
-
-@contextlib.contextmanager
-def _runner() -> Iterator[asyncio.Runner]:
-    factory = None
-    with contextlib.suppress(ImportError):  # uvloop comes with uvicorn[standard], not on Windows
-        import uvloop
-
-        factory = uvloop.new_event_loop
-    with asyncio.Runner(loop_factory=factory) as runner:
-        yield runner
