@@ -3,11 +3,13 @@
 python bench/http_daemon.py startup [RUNS]      spawn -> first GET /api/v1/health answer
 python bench/http_daemon.py requests [SECONDS]  requests/s with wrk: /health (both servers) and
                                                 GET /sessions/{id} (the daemon)
-python bench/http_daemon.py sse [SUBSCRIBERS] [DELTAS] [PACE_MS]
+python bench/http_daemon.py sse [SUBSCRIBERS] [DELTAS] [PACE_MS] [PROCESSES]
                                             N SSE subscribers on one session, a turn of DELTAS
                                             deltas one every PACE_MS: every delta reaches every
                                             subscriber? latency from the provider's yield to the
-                                            subscriber's read; the daemon's peak RSS
+                                            subscriber's read; the daemon's peak RSS. The
+                                            subscribers are raw sockets in PROCESSES reader
+                                            processes (bench/sse_readers.py; default 2)
 
 wrk comes from Debian (apt-get install wrk); it is not needed by the tests. (Not named
 http.py: a script in bench/ of that name would shadow the standard library's http package for
@@ -16,25 +18,24 @@ every script run from here.)
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
-import resource
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from harness import ROOT, bench_env, compile_sources, report
 
 BENCH = Path(__file__).resolve().parent
-DELTA = re.compile(rb"id: (\d+)\nevent: result/delta\n")
 
 
 def spawn(kind: str, env: dict[str, str], url_file: Path, *entry: str) -> subprocess.Popen[bytes]:
@@ -72,18 +73,33 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 def startup(runs: int) -> None:
+    """Spawn -> first health answer, and for the daemon also spawn -> first answer from the
+    full API (GET /sessions, asked at the same moment as health): the front door answers
+    health while FastAPI and the engine load (src/parley/doors/http/front.py)."""
+    load = os.getloadavg()[0]
     for kind in ("bare FastAPI", "daemon"):
-        times = []
+        times, full = [], []
         for i in range(runs):
             env = bench_env()
             url_file = Path(env["PARLEY_HOME"]) / f"url-{i}"
             began = time.monotonic()
             process = spawn("daemon" if kind == "daemon" else "bare", env, url_file)
             url = wait_url(url_file)
-            get(url + "/api/v1/health")
-            times.append((time.monotonic() - began) * 1000)
+            if kind == "daemon":
+                with ThreadPoolExecutor(1) as pool:
+                    sessions = pool.submit(get, url + "/api/v1/sessions")
+                    get(url + "/api/v1/health")
+                    times.append((time.monotonic() - began) * 1000)
+                    sessions.result()
+                    full.append((time.monotonic() - began) * 1000)
+            else:
+                get(url + "/api/v1/health")
+                times.append((time.monotonic() - began) * 1000)
             stop(process)
         report(f"{kind}: spawn -> first /api/v1/health", times, "ms", "daemon <= 400 ms")
+        if full:
+            report(f"{kind}: spawn -> first GET /api/v1/sessions", full, "ms", "(no target)")
+    print(f"load average at the start: {load:.1f}")
 
 
 # --- requests/s ----------------------------------------------------------------------------
@@ -113,15 +129,24 @@ def requests(seconds: int) -> None:
         api = daemon_url + "/api/v1"
         session = get(api + "/sessions", {"cwd": str(home)})["metadata"]["session_id"]
         get(api + f"/sessions/{session}/execute", {"prompt": "hi"})
-        for _ in range(3):  # alternate, so both see the same machine
+        rounds = []
+        for _ in range(5):  # alternate, so both see the same machine
+            load = os.getloadavg()[0]
             b = wrk(bare_url + "/api/v1/health", seconds)
             d = wrk(api + "/health", seconds)
             s = wrk(api + f"/sessions/{session}", seconds)
+            rounds.append((b, d, s))
             print(
                 f"GET /api/v1/health: bare FastAPI {b:,.0f}/s, daemon {d:,.0f}/s "
                 f"({100 * d / b:.0f}%; target >= 80%); GET /sessions/{{id}} {s:,.0f}/s "
-                "(target >= 3,000/s)"
+                f"(target >= 3,000/s); load average {load:.1f}"
             )
+        b, d, s = (statistics.median(r[i] for r in rounds) for i in range(3))
+        ratio = statistics.median(r[1] / r[0] for r in rounds)
+        print(
+            f"medians: bare {b:,.0f}/s, daemon {d:,.0f}/s (per round {100 * ratio:.0f}%), "
+            f"GET /sessions/{{id}} {s:,.0f}/s"
+        )
     finally:
         stop(bare)
         stop(daemon)
@@ -130,94 +155,77 @@ def requests(seconds: int) -> None:
 # --- SSE fan-out -----------------------------------------------------------------------------
 
 
-async def subscriber(
-    host: str, port: int, path: str, ready: asyncio.Event, opened: list[int]
-) -> list[tuple[int, float]]:
-    reader, writer = await asyncio.open_connection(host, port)
-    writer.write(f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\n\r\n".encode())
-    got: list[tuple[int, float]] = []
-    buffer = b""
-    first = True
-    while True:
-        data = await reader.read(1 << 16)
-        now = time.monotonic()
-        if not data:
-            break
-        buffer += data
-        end = buffer.rfind(b"\n\n")
-        if end < 0:
-            continue
-        complete, buffer = buffer[: end + 2], buffer[end + 2 :]
-        if first and b"event: open" in complete:
-            first = False
-            opened.append(1)
-            if len(opened) == ready_count[0]:
-                ready.set()
-        got.extend((int(seq), now) for seq in DELTA.findall(complete))
-        if b"event: done" in complete:
-            break
-    writer.close()
-    return got
-
-
-ready_count = [0]
-
-
-async def fan_out(subscribers: int, deltas: int, pace_ms: float) -> None:
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+def fan_out(subscribers: int, deltas: int, pace_ms: float, processes: int) -> None:
     items = [{"type": "text", "text": f"w{k:05d} ", "delayMs": pace_ms} for k in range(deltas)]
     env = bench_env({"responses": [items]})
     home = Path(env["PARLEY_HOME"])
     stamps = home / "stamps.json"
     env["PARLEY_BENCH_STAMPS"] = str(stamps)
+    if "PARLEY_BENCH_PROFILE" in os.environ:  # see timed_serve.py
+        env["PARLEY_BENCH_PROFILE"] = os.environ["PARLEY_BENCH_PROFILE"]
     process = spawn("daemon", env, home / "url", str(BENCH / "timed_serve.py"))
     url = wait_url(home / "url")
     host, port = url.removeprefix("http://").rsplit(":", 1)
     api = url + "/api/v1"
     session = get(api + "/sessions", {"cwd": str(home)})["metadata"]["session_id"]
-    ready, opened = asyncio.Event(), []
-    ready_count[0] = subscribers
     path = f"/api/v1/sessions/{session}/stream"
-    tasks = [
-        asyncio.create_task(subscriber(host, int(port), path, ready, opened))
-        for _ in range(subscribers)
-    ]
-    await asyncio.wait_for(ready.wait(), 120)
+    readers = []
+    for r in range(processes):
+        count = subscribers // processes + (r < subscribers % processes)
+        readers.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    str(BENCH / "sse_readers.py"),
+                    host,
+                    port,
+                    path,
+                    str(count),
+                    str(home / f"got-{r}.json"),
+                ],
+                stdout=subprocess.PIPE,
+            )
+        )
+    for reader in readers:
+        assert reader.stdout is not None
+        assert reader.stdout.readline() == b"ready\n"
     peak = [0]
+    sampling = threading.Event()
 
-    async def sample_rss() -> None:
-        while True:
-            status = Path(f"/proc/{process.pid}/status").read_text()  # noqa: ASYNC240
+    def sample_rss() -> None:
+        while not sampling.wait(0.05):
+            status = Path(f"/proc/{process.pid}/status").read_text()
             kb = int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
             peak[0] = max(peak[0], kb)
-            await asyncio.sleep(0.05)
 
-    sampler = asyncio.create_task(sample_rss())
+    sampler = threading.Thread(target=sample_rss)
+    sampler.start()
+    load = os.getloadavg()[0]
     began = time.monotonic()
-    loop = asyncio.get_running_loop()
-    turn = loop.run_in_executor(None, get, api + f"/sessions/{session}/execute", {"prompt": "go"})
-    results = await asyncio.gather(*tasks)
-    await turn
+    get(api + f"/sessions/{session}/execute", {"prompt": "go"})
+    for reader in readers:
+        reader.wait(300)
     took = time.monotonic() - began
-    sampler.cancel()
+    sampling.set()
+    sampler.join()
     stop(process)
     yielded = json.loads(stamps.read_text())["go"]
     latencies = []
     complete = 0
-    for got in results:
-        seqs = [seq for seq, _ in got]
-        if len(got) == deltas and seqs == sorted(seqs):
-            complete += 1
-        latencies += [(at - yielded[k]) * 1000 for k, (_, at) in enumerate(got)]
+    for r in range(processes):
+        for got in json.loads((home / f"got-{r}.json").read_text()):
+            seqs = [seq for seq, _ in got]
+            if len(got) == deltas and seqs == sorted(seqs):
+                complete += 1
+            latencies += [(at - yielded[k]) * 1000 for k, (_, at) in enumerate(got)]
     latencies.sort()
     p50 = statistics.median(latencies)
     p99 = latencies[int(len(latencies) * 0.99)]
     print(
-        f"SSE: {subscribers} subscribers x {deltas} deltas (one per {pace_ms} ms) in {took:.1f} s: "
-        f"{complete}/{subscribers} got every delta in order; delivery latency p50 {p50:.1f} ms, "
-        f"p99 {p99:.1f} ms, max {latencies[-1]:.1f} ms (targets p50 <= 5, p99 <= 50); daemon "
-        f"peak RSS {peak[0] / 1024:.0f} MB (target <= 200)"
+        f"SSE: {subscribers} subscribers x {deltas} deltas (one per {pace_ms:g} ms) in {took:.1f} "
+        f"s: {complete}/{subscribers} got every delta in order; delivery latency p50 {p50:.1f} "
+        f"ms, p99 {p99:.1f} ms, max {latencies[-1]:.1f} ms (targets p50 <= 5, p99 <= 50); "
+        f"daemon peak RSS {peak[0] / 1024:.0f} MB (target <= 200); load average {load:.1f}"
     )
     shutil.rmtree(home, ignore_errors=True)
 
@@ -232,8 +240,8 @@ def main() -> None:
     elif what == "requests":
         requests(int(args[0]) if args else 5)
     elif what == "sse":
-        subscribers, deltas, pace = (args + [1000, 1000, 10][len(args) :])[:3]
-        asyncio.run(fan_out(int(subscribers), int(deltas), pace))
+        subscribers, deltas, pace, processes = (args + [1000, 1000, 10, 2][len(args) :])[:4]
+        fan_out(int(subscribers), int(deltas), pace, int(processes))
     else:
         raise SystemExit(__doc__)
 

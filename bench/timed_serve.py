@@ -5,6 +5,8 @@ are written as JSON to $PARLEY_BENCH_STAMPS at exit, keyed by the turn's prompt,
 pair each delta it receives with the moment the provider produced it.
 
 python bench/timed_serve.py serve [args]
+
+With PARLEY_BENCH_PROFILE=PATH, the run is profiled with cProfile and the stats written there.
 """
 
 from __future__ import annotations
@@ -44,4 +46,10 @@ ScriptedProvider.stream = _timed  # type: ignore[method-assign]
 atexit.register(_save)
 
 if __name__ == "__main__":
+    if os.environ.get("PARLEY_BENCH_PROFILE"):  # a cProfile of the whole run, written at exit
+        import cProfile
+
+        profile = cProfile.Profile()
+        atexit.register(lambda: profile.dump_stats(os.environ["PARLEY_BENCH_PROFILE"]))
+        profile.enable()
     raise SystemExit(main())

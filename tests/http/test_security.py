@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -243,3 +244,34 @@ async def test_tls_with_a_certificate_and_key(start: Any, tmp_path: Path) -> Non
     async with httpx.AsyncClient(base_url=daemon.api) as untrusting:
         with pytest.raises(httpx.ConnectError):
             await untrusting.get("/health")
+
+
+async def test_a_stalled_or_trickled_body_is_cut_off(start: Any) -> None:
+    daemon: RunningDaemon = await start(env={"PARLEY_DAEMON_BODY_TIMEOUT": "0.5"})
+    head = (
+        b"POST /api/v1/sessions HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+    )
+    host, port = daemon.url.removeprefix("http://").rsplit(":", 1)
+    stalled = asyncio.create_task(_raw(daemon.url, head + b'{"na', 10))
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(head)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    trickled = b""
+    try:
+        while not reader.at_eof() and loop.time() - began < 10:
+            writer.write(b" ")  # a byte every 50 ms: never idle, never done
+            with contextlib.suppress(TimeoutError):
+                trickled += await asyncio.wait_for(reader.read(4096), 0.05)
+    except ConnectionError:
+        pass
+    finally:
+        writer.close()
+    assert loop.time() - began < 5
+    for answer in (await stalled, trickled):
+        assert answer.startswith(b"HTTP/1.1 408 "), answer[:200]
+        assert b'"code":"REQUEST_TIMEOUT"' in answer
+    # Meanwhile, and after, others are served at once; a prompt body is not cut off.
+    async with daemon.client() as http:
+        assert (await http.post("/sessions", json={"name": "prompt"})).status_code == 201

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +124,40 @@ async def test_a_turn_streams_to_every_subscriber(start: Any, workspace: Path) -
         tail = [e.event for e in received[2][-2:]]
         assert tail == ["metadata", "done"]
         assert received[2][-1].json()["stop_reason"] == "end_turn"
+
+
+async def _follow(http: Any, path: str) -> list[SseEvent]:
+    async with http.stream("GET", path) as live:
+        return [e async for e in events(live)]  # until the daemon closes it
+
+
+async def test_deleting_the_session_ends_its_streams(start: Any, workspace: Path) -> None:
+    """Deleted over HTTP here, or by another process (`parley sessions delete`): each open
+    stream of the session, live or replaying, ends with `deleted` and closes."""
+    daemon: RunningDaemon = await start()
+    async with daemon.client() as http:
+        for by_another_process in (False, True):
+            session_id = await create(http, workspace)
+            await http.post(f"/sessions/{session_id}/execute", json={"prompt": "hi"})
+            followers = [
+                asyncio.create_task(_follow(http, f"/sessions/{session_id}/stream{query}"))
+                for query in ("", "?after=0", "")
+            ]
+            await asyncio.sleep(0.3)  # all open
+            if by_another_process:
+                cli = await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-m",
+                    "parley",
+                    "sessions",
+                    "delete",
+                    session_id,
+                    env=daemon.env,
+                    stdout=asyncio.subprocess.DEVNULL,
+                )
+                assert await cli.wait() == 0
+            else:
+                assert (await http.delete(f"/sessions/{session_id}")).status_code == 204
+            for got in await asyncio.wait_for(asyncio.gather(*followers), 15):
+                assert got[-1].event == "deleted"
+                assert got[-1].json()["after"] == max(seqs(got), default=got[-1].json()["after"])

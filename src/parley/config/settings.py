@@ -131,6 +131,7 @@ DAEMON_KEYS: dict[str, type] = {
     "allowed_origins": list,
     "max_body_bytes": int,
     "header_timeout": float,
+    "body_timeout": float,
 }
 # [prices."<model>"]: US dollars per million tokens.
 PRICE_KEYS = ("input", "output", "cache_read", "cache_write")

@@ -253,6 +253,10 @@ class Subscription:
     def cursor(self, session_id: str) -> int | None:
         return self._cursors.get(session_id)
 
+    def idle(self) -> bool:
+        """Nothing queued or left to replay: it has been handed everything committed so far."""
+        return not self._queue and not self._replaying and not self._dropped
+
     def close(self) -> None:
         for session_id in tuple(self._cursors):
             self.hub._detach(session_id, self)

@@ -1,5 +1,5 @@
-"""The daemon's ASGI app: routes under /api/v1, one error shape, offline API docs, and the
-guard in front of everything."""
+"""The daemon's ASGI app: routes under /api/v1, one error shape, offline API docs. The guard
+and the front door stand in front of it (server.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from fastapi_offline import FastAPIOffline
 from parley import __version__
 from parley.doors.http import errors
 from parley.doors.http.context import Daemon
-from parley.doors.http.guard import Guard
 from parley.doors.http.routes import approvals, config, execute, profiles, sessions, status, stream
 
 API = "/api/v1"
@@ -42,8 +41,7 @@ def create_app(daemon: Daemon) -> FastAPI:
             allow_methods=["GET", "POST", "PUT", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
         )
-    app.add_middleware(Guard, daemon=daemon.settings)
-    return app
+    return app  # behind the guard and the front door (server.py)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -16,12 +16,18 @@ from parley.engine.service import Service
 
 
 class Daemon:
-    def __init__(self, service: Service, settings: DaemonSettings, config_path: Path) -> None:
+    def __init__(
+        self,
+        service: Service,
+        settings: DaemonSettings,
+        config_path: Path,
+        started: float | None = None,
+    ) -> None:
         self.service = service
         self.settings = settings
         self.config_path = config_path  # where PUT /config writes
         self.streams = Streams()
-        self.started = time.monotonic()
+        self.started = time.monotonic() if started is None else started
 
     def uptime(self) -> float:
         return round(time.monotonic() - self.started, 3)

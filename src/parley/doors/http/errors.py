@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
@@ -18,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from parley.core.errors import ErrorCode, ParleyError
+from parley.doors.http.raw import error_body
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +86,9 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 def error_response(
     status: int, code: str, message: str, details: dict[str, Any] | None = None
 ) -> Response:
-    body = {"error": {"code": code, "message": message, "details": details or {}}}
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return Response(orjson.dumps(body), status, headers, media_type="application/json")
+    body = error_body(code, message, details)
+    return Response(body, status, headers, media_type="application/json")
 
 
 def status_of(error: ParleyError, *, in_turn: bool = False) -> tuple[int, str]:

@@ -13,19 +13,12 @@ on every request's path, so it parses nothing it does not need).
 
 from __future__ import annotations
 
+import functools
 import hmac
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
 from urllib.parse import parse_qs
 
-from parley.doors.http.errors import PayloadTooLarge, error_response
+from parley.doors.http.raw import ASGIApp, Message, Receive, Scope, Send, error_app
 from parley.doors.http.settings import DaemonSettings, is_loopback
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 PUBLIC_PATHS = frozenset(
     {"/api/v1/health", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"}
@@ -70,14 +63,14 @@ class Guard:
         length: bytes | None,
     ) -> ASGIApp | None:
         host_text = (host or b"").decode("latin-1")
-        if self.key is None and not is_loopback(_hostname(host_text)):
-            return error_response(
+        if self.key is None and not _loopback_host(host_text):
+            return error_app(
                 403, "FORBIDDEN", "this daemon serves only loopback host names without an API key"
             )
         if origin is not None:
             origin_text = origin.decode("latin-1")
             if origin_text not in self.origins and origin_text != f"{self.scheme}://{host_text}":
-                return error_response(
+                return error_app(
                     403,
                     "FORBIDDEN",
                     f"origin {origin_text!r} is not allowed; add it to allowed_origins",
@@ -87,12 +80,12 @@ class Guard:
         path: str = scope["path"]
         public = path in PUBLIC_PATHS or path.startswith(DOCS_ASSETS)
         if not (public or self._authorized(authorization, scope["query_string"])):
-            return error_response(401, "UNAUTHORIZED", "a valid API key is required")
+            return error_app(401, "UNAUTHORIZED", "a valid API key is required")
         if length is not None:
             if not length.isdigit():
-                return error_response(400, "INVALID_REQUEST", "bad Content-Length")
+                return error_app(400, "INVALID_REQUEST", "bad Content-Length")
             if int(length) > self.limit:
-                return error_response(
+                return error_app(
                     413,
                     "PAYLOAD_TOO_LARGE",
                     f"the request body is over the limit of {self.limit} bytes",
@@ -123,10 +116,20 @@ class Guard:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    # Bodies are read by the routes only, so FastAPI is loaded by now.
+                    from parley.doors.http.errors import PayloadTooLarge
+
                     raise PayloadTooLarge(limit)
             return message
 
         return counted
+
+
+@functools.lru_cache(maxsize=256)
+def _loopback_host(host: str) -> bool:
+    """Whether a Host header names loopback; cached, as every request asks (with the same few
+    names) and parsing an address is most of what the guard costs."""
+    return is_loopback(_hostname(host))
 
 
 def _hostname(host: str) -> str:

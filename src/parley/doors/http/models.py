@@ -86,6 +86,7 @@ class DaemonUpdate(_Body):
     allowed_origins: list[Name] | None = Field(None, max_length=64)
     max_body_bytes: int | None = Field(None, gt=0)
     header_timeout: float | None = Field(None, gt=0, le=3600)
+    body_timeout: float | None = Field(None, gt=0, le=3600)
 
 
 class ConfigUpdate(_Body):
@@ -110,6 +111,10 @@ class Health(BaseModel):
     status: str
     version: str
     uptime_seconds: float
+    ready: bool = Field(
+        description="The whole API is loaded. Right after start-up health answers before it "
+        "is; other requests made then wait for it, and are answered."
+    )
 
 
 class Status(Health):

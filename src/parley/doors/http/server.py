@@ -1,5 +1,9 @@
 """Running the daemon: bind, serve with uvicorn, and stop cleanly on SIGTERM / SIGINT.
 
+Starting: listen first, with the front door (front.py) answering health, then import and
+build the engine and the FastAPI app in a thread, so the loop answers meanwhile, and open
+the front door onto it.
+
 Stopping: stop accepting connections, refuse new turns and streams, cancel the running turns
 and wait until each has ended and been stored (their last events reach the streams), end
 every stream with a final `shutdown` event, let the answers in flight finish, close the
@@ -15,15 +19,22 @@ import signal
 import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from parley.config import Settings
-from parley.doors.http.app import create_app
-from parley.doors.http.context import Daemon
+from parley.core.loop import runner
+from parley.doors.http.front import Front
+from parley.doors.http.guard import Guard
 from parley.doors.http.protocol import limited_protocol
 from parley.doors.http.settings import DaemonSettings
 from parley.store.base import Store
+
+if TYPE_CHECKING:  # not imported at start: the front door answers before they are loaded
+    from fastapi import FastAPI
+
+    from parley.doors.http.context import Daemon
 
 log = logging.getLogger(__name__)
 GRACE_S = 5.0
@@ -36,6 +47,7 @@ class _Server(uvicorn.Server):
     def __init__(self, config: uvicorn.Config, announce: Callable[[], None]) -> None:
         super().__init__(config)
         self._announce = announce
+        self.daemon: Daemon | None = None
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -65,41 +77,87 @@ def serve(
         print(f"parley daemon listening on {url}", flush=True)
 
     async def main() -> None:
-        from parley.engine.service import Service
-
-        service = Service(settings, open_store())
-        daemon = Daemon(service, daemon_settings, config_path)
-        server = _Server(_config(create_app(daemon), daemon_settings), announce)
+        # Before listening: a store that cannot be opened stops the daemon before it says it
+        # is up (it costs ~20 ms of the start-up).
+        store = open_store()
+        front = Front(daemon_settings.allowed_origins)
+        guarded = Guard(front, daemon_settings)
         loop = asyncio.get_running_loop()
+        building: list[asyncio.Task[None]] = []
+
+        def started() -> None:
+            announce()
+            building.append(loop.create_task(build()))
+
+        server = _Server(_config(guarded, daemon_settings), started)
         stopping: list[asyncio.Task[None]] = []
+
+        async def build() -> None:
+            try:
+                # The imports are most of it; in a thread, the loop answers health meanwhile.
+                await asyncio.to_thread(_load)
+                from parley.doors.http.context import Daemon
+                from parley.engine.service import Service
+
+                daemon = Daemon(
+                    Service(settings, store), daemon_settings, config_path, front.started
+                )
+                app = await asyncio.to_thread(_build, daemon)
+            except Exception as exc:  # a bug or a broken install: say so, and stop
+                front.fail(str(exc) or type(exc).__name__)
+                log.error("the daemon could not start", exc_info=exc)
+                server.should_exit = True
+                return
+            server.daemon = daemon
+            front.open(app)
 
         def on_signal() -> None:
             if stopping:
                 server.force_exit = True
                 return
-            stopping.append(loop.create_task(_stop(server, daemon)))
+            stopping.append(loop.create_task(_stop(server, building)))
 
         for signum in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(signum, on_signal)
         try:
             await server.serve(sockets=[sock])
         finally:
-            if not stopping:  # uvicorn stopped by itself (it could not start)
-                await service.shutdown()
-            service.store.close()
+            daemon = server.daemon
+            if daemon is not None and not stopping:  # uvicorn stopped by itself
+                await daemon.service.shutdown()
+            store.close()
+        if server.daemon is None and building:
+            return_code.append(1)
 
-    with _runner() as runner:
-        runner.run(main())
-    return 0
+    return_code: list[int] = []
+    with runner() as running:
+        running.run(main())
+    return return_code[0] if return_code else 0
 
 
-async def _stop(server: uvicorn.Server, daemon: Daemon) -> None:
+def _load() -> None:
+    import parley.doors.http.app
+    import parley.engine.service  # noqa: F401
+
+
+def _build(daemon: Daemon) -> FastAPI:
+    from parley.doors.http.app import create_app
+
+    return create_app(daemon)
+
+
+async def _stop(server: _Server, building: list[asyncio.Task[None]]) -> None:
     log.info("stopping")
     for listener in server.servers:
         listener.close()
-    daemon.streams.closing = True
-    await daemon.service.shutdown()
-    daemon.streams.close_all()
+    if building:  # a signal during start-up: let the build end, then stop what it built
+        with contextlib.suppress(BaseException):
+            await building[0]
+    daemon = server.daemon
+    if daemon is not None:
+        daemon.streams.closing = True
+        await daemon.service.shutdown()
+        daemon.streams.close_all()
     server.should_exit = True
 
 
@@ -120,7 +178,7 @@ def _bind(host: str, port: int) -> socket.socket:
 def _config(app: object, daemon: DaemonSettings) -> uvicorn.Config:
     return uvicorn.Config(
         app,  # type: ignore[arg-type]
-        http=limited_protocol(daemon.header_timeout),
+        http=limited_protocol(daemon.header_timeout, daemon.body_timeout),
         loop="none",
         lifespan="off",
         log_level=daemon.log_level,
@@ -132,14 +190,3 @@ def _config(app: object, daemon: DaemonSettings) -> uvicorn.Config:
         timeout_graceful_shutdown=int(GRACE_S),
         backlog=2048,
     )
-
-
-@contextlib.contextmanager
-def _runner() -> Iterator[asyncio.Runner]:
-    factory = None
-    with contextlib.suppress(ImportError):  # uvloop comes with uvicorn[standard], not on Windows
-        import uvloop
-
-        factory = uvloop.new_event_loop
-    with asyncio.Runner(loop_factory=factory) as runner:
-        yield runner

@@ -29,8 +29,10 @@ class DaemonSettings:
     api_key: str | None = attrs.field(default=None, repr=False)
     allowed_origins: tuple[str, ...] = ()
     max_body_bytes: int = DEFAULT_MAX_BODY
-    # Seconds a client has to send a request's headers (slow clients are cut off).
+    # Seconds a client has to send a request's headers, then its body (slow clients are cut
+    # off with 408).
     header_timeout: float = 10.0
+    body_timeout: float = 30.0
 
     @property
     def loopback(self) -> bool:
@@ -108,8 +110,9 @@ def _check(daemon: DaemonSettings, where: dict[str, str]) -> None:
         )
     if daemon.max_body_bytes <= 0:
         raise ConfigError(f"{origin('max_body_bytes')}: max_body_bytes must be positive")
-    if daemon.header_timeout <= 0:
-        raise ConfigError(f"{origin('header_timeout')}: header_timeout must be positive")
+    for timeout in ("header_timeout", "body_timeout"):
+        if getattr(daemon, timeout) <= 0:
+            raise ConfigError(f"{origin(timeout)}: {timeout} must be positive")
     if bool(daemon.tls_certfile) != bool(daemon.tls_keyfile):
         raise ConfigError("TLS needs both tls_certfile and tls_keyfile")
     if daemon.api_key is not None and len(daemon.api_key) < 16:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from parley import __version__
-from parley.doors.http import models
+from parley.doors.http import front, models
 from parley.doors.http.context import daemon, json
 from parley.doors.http.errors import responses
 
@@ -18,10 +18,10 @@ router = APIRouter(tags=["status"])
 
 @router.get("/health", response_model=models.Health, responses=responses())
 async def health(request: Request) -> Response:
-    """Whether the daemon answers; needs no API key."""
-    return json(
-        {"status": "ok", "version": __version__, "uptime_seconds": daemon(request).uptime()}
-    )
+    """Whether the daemon answers; needs no API key. `ready`: the whole API is loaded (right
+    after start-up health answers before it is; other requests made then wait for it)."""
+    body = front.health(daemon(request).started, ready=True)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/status", response_model=models.Status, responses=responses())
@@ -34,6 +34,7 @@ async def status(request: Request) -> Response:
             "total_sessions": d.service.session_count(),
             "version": __version__,
             "uptime_seconds": d.uptime(),
+            "ready": True,
             "memory_mb": _rss_mb(),
         }
     )

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
 from starlette.responses import Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 
 from parley.core.errors import ErrorCode, ParleyError
 from parley.doors.http.context import daemon
 from parley.doors.http.errors import responses
-from parley.doors.http.routes.execute import SSE_CONTENT, SSE_HEADERS
+from parley.doors.http.routes.execute import SSE_CONTENT
+from parley.doors.http.sse import Streams
+from parley.engine.hub import Subscription
 
 router = APIRouter(tags=["stream"])
 _SEQ_DIGITS = 18
@@ -47,13 +51,22 @@ async def stream(
     resume = _seq(last_event_id, "Last-Event-ID") if last_event_id else None
     if resume is None and after is not None:
         resume = _seq(after, "after")
-    subscription = d.service.subscribe(answers_approvals=answer_approvals)
+    subscription = d.streams.subscribe(d.service.hub, answers_approvals=answer_approvals)
     subscription.add(session_id, resume)
-    return StreamingResponse(
-        d.streams.session_stream(subscription, session_id),
-        media_type="text/event-stream",
-        headers=SSE_HEADERS,
-    )
+    return _SessionStream(d.streams, subscription, session_id)
+
+
+class _SessionStream(Response):
+    """The stream as a response: Streams.serve_session writes it (sse.py)."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, streams: Streams, subscription: Subscription, session_id: str) -> None:
+        super().__init__()
+        self._serve = functools.partial(streams.serve_session, subscription, session_id)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._serve(scope, receive, send)
 
 
 def _seq(text: str, where: str) -> int:
