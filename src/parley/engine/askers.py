@@ -53,6 +53,8 @@ class Answerer:
         self._asking: dict[str, asyncio.Task[None]] = {}
 
     def see(self, event: StoredEvent) -> None:
+        if not event.method.startswith("approval/"):
+            return  # (a replayed event's params stay undecoded)
         approval_id = event.params.get("approvalId")
         if not isinstance(approval_id, str):
             return

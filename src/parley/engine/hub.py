@@ -71,7 +71,11 @@ class Hub:
             return
         batch, self._pending = self._pending, []
         self._storing += 1
-        self.store.write_events(batch, lambda: self._stored(batch))
+        try:
+            self.store.write_events(batch, lambda: self._stored(batch))
+        except Exception:  # the store is broken: say so, but never leave subscribers waiting
+            log.exception("could not store %d events", len(batch))
+            self._stored(batch)
 
     def _stored(self, batch: list[tuple[str, StoredEvent]]) -> None:
         self._storing -= 1

@@ -10,10 +10,13 @@ from the store, so a door that stops reading for a while loses nothing and holds
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
 from parley.engine.hub import DEFAULT_QUEUE_LIMIT, FellBehind, Hub
 from parley.store.records import StoredEvent
+
+log = logging.getLogger(__name__)
 
 Batch = list[tuple[str, StoredEvent]]
 
@@ -68,7 +71,10 @@ class Pump:
                 continue
             if not batch:
                 return
-            await self._deliver(batch)
+            try:
+                await self._deliver(batch)
+            except Exception:  # a bug must cost these events, never every later one
+                log.exception("could not deliver %d events", len(batch))
             touched = set()
             for session_id, event in batch:
                 self._delivered[session_id] = event.seq

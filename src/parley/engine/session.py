@@ -10,6 +10,7 @@ from parley.core.messages import Message
 from parley.engine.hub import Hub
 from parley.engine.profiles import Profile
 from parley.engine.system_prompt import system_prompt
+from parley.protocol import jsonbytes
 from parley.protocol import types as wire
 from parley.protocol.codec import unstructure
 from parley.providers.base import Provider
@@ -90,10 +91,12 @@ class Session:
         return self.record.session_id
 
     def publish(self, turn_id: str, event: wire.Event) -> None:
-        """Number the event and hand it to the hub, which stores it before anyone sees it."""
+        """Number the event and hand it to the hub, which stores it before anyone sees it.
+        Encoded once, here: the store and the JSON-RPC doors take the text as it is."""
         self.record.last_seq += 1
+        body = jsonbytes.dumps(unstructure(event)).decode()
         self.hub.publish(
-            self.id, StoredEvent(self.record.last_seq, turn_id, event.method, unstructure(event))
+            self.id, StoredEvent(self.record.last_seq, turn_id, event.method, json=body)
         )
 
     def add_message(self, turn_id: str | None, message: Message) -> None:

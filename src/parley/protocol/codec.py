@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import functools
 import typing
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import attrs
@@ -66,5 +67,14 @@ def structure(data: Any, cls: type[T]) -> T:
     return converter().structure(data if data is not None else {}, cls)
 
 
+# Per class, looked up once: the converter's own dispatch costs several times the conversion
+# of a small event, and every event of every turn comes through here.
+_UNSTRUCTURE_HOOKS: dict[type[Any], Callable[[Any], Any]] = {}
+
+
 def unstructure(obj: Any) -> Any:
-    return converter().unstructure(obj)
+    cls = type(obj)
+    hook = _UNSTRUCTURE_HOOKS.get(cls)
+    if hook is None:
+        hook = _UNSTRUCTURE_HOOKS[cls] = converter().get_unstructure_hook(cls)
+    return hook(obj)

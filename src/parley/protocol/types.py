@@ -14,6 +14,7 @@ import attrs
 
 from parley.core.errors import ErrorCode
 from parley.core.usage import UsageLike
+from parley.protocol import jsonbytes
 
 
 def doc(text: str, **schema: Any) -> dict[str, Any]:
@@ -591,6 +592,14 @@ def notification_params(
 ) -> dict[str, Any]:
     """A notification's params on the wire: the header fields, then the event's own."""
     return {"sessionId": session_id, "turnId": turn_id, "seq": seq, **body}
+
+
+def notification_params_json(session_id: str, turn_id: str, seq: int, body: str) -> str:
+    """notification_params as JSON text, from the event's own params as JSON text (an object):
+    the same text orjson would write for the dict, without building it."""
+    sid, tid = jsonbytes.dumps(session_id).decode(), jsonbytes.dumps(turn_id).decode()
+    header = f'{{"sessionId":{sid},"turnId":{tid},"seq":{seq}'
+    return header + "}" if body == "{}" else header + "," + body[1:]
 
 
 ProgressStage: TypeAlias = Literal[

@@ -160,7 +160,7 @@ def encode(batch: Batch) -> list[Chunk]:
     chunks: list[Chunk] = []
     small: list[Row] = []
     for session_id, event in batch:
-        row = (session_id, event.seq, event.turn_id, event.method, _dumps(event.params))
+        row = (session_id, event.seq, event.turn_id, event.method, event.json)
         if len(row[4]) > LARGE_PARAMS:
             chunks.append(row)
             continue

@@ -9,6 +9,7 @@ import attrs
 
 from parley.core.messages import Message
 from parley.core.usage import Usage
+from parley.protocol import jsonbytes
 
 TurnStatus: TypeAlias = Literal["running", "completed", "interrupted"]
 
@@ -53,12 +54,59 @@ class StoredMessage:
     message: Message
 
 
-@attrs.frozen
 class StoredEvent:
-    seq: int
-    turn_id: str
-    method: str
-    params: dict[str, Any]
+    """A notification of a session: its seq, turn, method and params (the event's own fields,
+    without the header). The params are held as a dict, as JSON text, or both: an event read
+    back from the store and sent on as it is never becomes a dict, and one published is
+    encoded once for the store and every wire."""
+
+    __slots__ = ("_json", "_params", "method", "seq", "turn_id")
+
+    def __init__(
+        self,
+        seq: int,
+        turn_id: str,
+        method: str,
+        params: dict[str, Any] | None = None,
+        *,
+        json: str | None = None,
+    ) -> None:
+        assert params is not None or json is not None
+        self.seq = seq
+        self.turn_id = turn_id
+        self.method = method
+        self._params = params
+        self._json = json
+
+    @property
+    def params(self) -> dict[str, Any]:
+        if self._params is None:
+            assert self._json is not None
+            self._params = jsonbytes.loads(self._json.encode())
+        return self._params
+
+    @property
+    def json(self) -> str:
+        """The params as JSON text (a str: orjson's bytes keep a buffer of ~4 KiB each, and
+        events are kept in queues by the thousand)."""
+        if self._json is None:
+            self._json = jsonbytes.dumps(self._params).decode()
+        return self._json
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, StoredEvent):
+            return NotImplemented
+        return (self.seq, self.turn_id, self.method, self.params) == (
+            other.seq,
+            other.turn_id,
+            other.method,
+            other.params,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # equal events may hold their params differently
+
+    def __repr__(self) -> str:
+        return f"StoredEvent({self.seq!r}, {self.turn_id!r}, {self.method!r}, {self.params!r})"
 
 
 @attrs.frozen

@@ -336,12 +336,14 @@ class SqliteStore(Store):
         limit: int | None = None,
         up_to: int | None = None,
     ) -> list[StoredEvent]:
+        # The params stay JSON text until someone needs them as a dict: a replay
+        # sent on as it is never decodes them.
         rows = self._conn.execute(
             "SELECT seq, turn_id, method, params FROM events"
             " WHERE session_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
             (session_id, after_seq, _MAX_SEQ if up_to is None else up_to, limit or -1),
         )
-        return [StoredEvent(seq, t, method, _decode(params)) for seq, t, method, params in rows]
+        return [StoredEvent(seq, t, method, json=params) for seq, t, method, params in rows]
 
     # --- turns -------------------------------------------------------------------------------
 

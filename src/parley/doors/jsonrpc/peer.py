@@ -179,6 +179,12 @@ class JsonRpcPeer(JsonRPCProtocol):
         # Plain dicts serialize without pygls's per-message attrs round trip.
         self._send_data({"jsonrpc": "2.0", "method": method, "params": params})
 
+    def notify_json(self, method: str, params: str) -> None:
+        """A notification whose params are JSON text already (stored events)."""
+        if self.writer is not None:
+            head = '{"jsonrpc":"2.0","method":' + _json_string(method) + ',"params":'
+            self.writer.write((head + params + "}").encode())
+
     def request(self, method: str, params: Any, msg_id: MsgId) -> asyncio.Future[Any]:
         """Send a request to the other side; the future holds its result, or RemoteError."""
         answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -227,3 +233,9 @@ def _string_code(code: int) -> str:
         RpcCode.METHOD_NOT_FOUND: ErrorCode.METHOD_NOT_FOUND.value,
     }
     return names.get(code, ErrorCode.INTERNAL.value)
+
+
+@functools.cache
+def _json_string(text: str) -> str:
+    """A method name as a JSON string (there are a dozen of them)."""
+    return jsonbytes.dumps(text).decode()

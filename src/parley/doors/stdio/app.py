@@ -89,14 +89,12 @@ class ParleyServer(JsonRpcConnection):
         assert self.negotiated is not None
         assert self.outbox is not None
         events = self.negotiated.events
-        notify = self.protocol.notify
+        notify = self.protocol.notify_json
+        params = wire.notification_params_json
         approvals = self.approvals
         for session_id, event in batch:
             if event.method in events:
-                notify(
-                    event.method,
-                    wire.notification_params(session_id, event.turn_id, event.seq, event.params),
-                )
+                notify(event.method, params(session_id, event.turn_id, event.seq, event.json))
             if approvals is not None:
                 approvals.see(event)
         # A host that stops reading holds the pump here; the hub drops it once its queue is

@@ -37,6 +37,8 @@ class HostApprovals:
 
     def see(self, event: StoredEvent) -> None:
         """Called with every event delivered to this host, in order."""
+        if event.method != wire.ApprovalRequested.method and event.method not in _SETTLED:
+            return  # (a replayed event's params stay undecoded)
         approval_id = event.params.get("approvalId")
         if not isinstance(approval_id, str):
             return
