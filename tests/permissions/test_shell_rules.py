@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from parley.core.globs import GlobError, compile_glob, glob_match
@@ -264,12 +264,34 @@ def test_any_line_is_read_or_declared_opaque_never_crashes(line: str) -> None:
     pattern=st.text(alphabet=st.sampled_from(list("ab-]*?![\\^.")), max_size=8),
     value=st.text(alphabet=st.sampled_from(list("ab-]\\^.c")), max_size=6),
 )
+@example(pattern="[^?]?", value="\\\\")  # "^" negates, as "!" does
 def test_command_globs_agree_with_fnmatch(pattern: str, value: str) -> None:
     try:
         compile_glob(pattern, path=False)
     except GlobError:
         return  # fnmatch reads an unclosed "[" literally; rules refuse it instead
-    assert glob_match(pattern, value, path=False) == fnmatch.fnmatchcase(value, pattern), pattern
+    expected = fnmatch.fnmatchcase(value, _as_fnmatch(pattern))
+    assert glob_match(pattern, value, path=False) == expected, pattern
+
+
+def _as_fnmatch(pattern: str) -> str:
+    """The same pattern for fnmatch, which negates a class with "!" only: rules also take "^"
+    (docs/permissions.md), where fnmatch would read it as a member."""
+    out, i = [], 0
+    while i < len(pattern):
+        if pattern[i] != "[":
+            out.append(pattern[i])
+            i += 1
+            continue
+        end = i + 1
+        if end < len(pattern) and pattern[end] in "!^":
+            end += 1
+        end += 1  # a "]" first in the class is a member
+        end = pattern.index("]", end) + 1  # compile_glob accepted it: the class is closed
+        body = pattern[i + 1 : end]
+        out.append("[" + ("!" + body[1:] if body.startswith("^") else body))
+        i = end
+    return "".join(out)
 
 
 def test_rules_from_a_toml_file_deny_a_hidden_rm_over_a_real_server(
