@@ -29,7 +29,7 @@ def bench_env(script: dict[str, Any] | None = None) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("PARLEY_", "ANTHROPIC_", "OPENAI_"))
+        if not k.startswith(("PARLEY_", "ANTHROPIC_", "OPENAI_")) or k.startswith("PARLEY_BENCH_")
     }
     env.update(PARLEY_HOME=home, PARLEY_CONFIG_DIR=home)
     if script is not None:

