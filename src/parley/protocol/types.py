@@ -7,6 +7,7 @@ on the wire and omitted when it holds its default. `doc` metadata becomes the sc
 
 from __future__ import annotations
 
+import functools
 import operator
 from typing import Any, ClassVar, Literal, NewType, TypeAlias, TypeVar, dataclass_transform
 
@@ -597,9 +598,16 @@ def notification_params(
 def notification_params_json(session_id: str, turn_id: str, seq: int, body: str) -> str:
     """notification_params as JSON text, from the event's own params as JSON text (an object):
     the same text orjson would write for the dict, without building it."""
-    sid, tid = jsonbytes.dumps(session_id).decode(), jsonbytes.dumps(turn_id).decode()
-    header = f'{{"sessionId":{sid},"turnId":{tid},"seq":{seq}'
+    header = _header_json(session_id, turn_id) + str(seq)
     return header + "}" if body == "{}" else header + "," + body[1:]
+
+
+@functools.lru_cache(maxsize=4096)
+def _header_json(session_id: str, turn_id: str) -> str:
+    # A turn's events share it: encoded once per turn, not once per delta.
+    sid, tid = jsonbytes.dumps(session_id).decode(), jsonbytes.dumps(turn_id).decode()
+    return f'{{"sessionId":{sid},"turnId":{tid},"seq":'
+
 
 
 ProgressStage: TypeAlias = Literal[
