@@ -193,6 +193,15 @@ def test_a_version_3_store_keeps_its_events_in_the_arrival_ordered_table(tmp_pat
     store.close()
 
 
+def _store_with(tmp_path: Path, *sessions: str) -> tuple[Path, SqliteStore]:
+    path = tmp_path / "parley.db"
+    store = SqliteStore(path)
+    for session_id in sessions:
+        store.create_session(record(session_id))
+    store.commit()
+    return path, store
+
+
 async def _write(store: SqliteStore, batch: list[tuple[str, StoredEvent]]) -> None:
     stored = asyncio.get_running_loop().create_future()
     store.write_events(batch, lambda: stored.set_result(None))
@@ -202,10 +211,7 @@ async def _write(store: SqliteStore, batch: list[tuple[str, StoredEvent]]) -> No
 async def test_events_written_in_batches_are_durable_when_the_store_says_so(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "parley.db"
-    store = SqliteStore(path)
-    store.create_session(record("s1"))
-    store.commit()
+    path, store = _store_with(tmp_path, "s1")
     big = {"text": 'é\u2028"' * 5000, "n": 1.5}  # stored on its own, byte for byte
     batch = [
         ("s1", StoredEvent(seq, "t1", "result/delta", {"text": f"w{seq}"})) for seq in range(1, 600)
@@ -223,10 +229,7 @@ async def test_events_written_in_batches_are_durable_when_the_store_says_so(
 
 
 async def test_an_event_the_database_refuses_costs_the_others_nothing(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path / "parley.db")
-    for sid in ("kept", "gone"):
-        store.create_session(record(sid))
-    store.commit()
+    _, store = _store_with(tmp_path, "kept", "gone")
     await _write(store, [("kept", StoredEvent(1, "t1", "progress", {}))])
     store.delete_session("gone")
     store.commit()
@@ -246,10 +249,7 @@ async def test_an_event_the_database_refuses_costs_the_others_nothing(tmp_path: 
 async def test_events_wait_for_the_store_s_own_open_transaction_not_a_busy_timeout(
     tmp_path: Path,
 ) -> None:
-    path = tmp_path / "parley.db"
-    store = SqliteStore(path)
-    store.create_session(record("s1"))
-    store.commit()
+    path, store = _store_with(tmp_path, "s1")
     await _write(store, [("s1", StoredEvent(1, "t1", "progress", {}))])  # the thread is up
     store._begin()  # a write transaction of this connection, held across the awaits below
     stored = asyncio.get_running_loop().create_future()
@@ -267,10 +267,7 @@ async def test_events_wait_for_the_store_s_own_open_transaction_not_a_busy_timeo
 
 
 async def test_closing_the_store_stores_what_was_submitted_first(tmp_path: Path) -> None:
-    path = tmp_path / "parley.db"
-    store = SqliteStore(path)
-    store.create_session(record("s1"))
-    store.commit()
+    path, store = _store_with(tmp_path, "s1")
     for seq in range(1, 51):
         store.write_events([("s1", StoredEvent(seq, "t1", "progress", {}))], lambda: None)
     store.close()
