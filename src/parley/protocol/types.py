@@ -609,7 +609,6 @@ def _header_json(session_id: str, turn_id: str) -> str:
     return f'{{"sessionId":{sid},"turnId":{tid},"seq":'
 
 
-
 ProgressStage: TypeAlias = Literal[
     "turn_started",
     "model_request",
