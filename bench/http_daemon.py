@@ -209,7 +209,7 @@ def fan_out(subscribers: int, deltas: int, pace_ms: float, processes: int) -> No
     sampling.set()
     sampler.join()
     stop(process)
-    yielded = json.loads(stamps.read_text())["go"]
+    yielded = json.loads(stamps.read_text())["stamps"]["go"]
     latencies = []
     complete = 0
     for r in range(processes):
