@@ -152,6 +152,8 @@ class _Turn:
         separator = "\n\n" if self.reply else ""
         try:
             async for event in session.provider.stream(request):
+                if session.hub.backlog >= STORE_BACKLOG_LIMIT:  # whatever the model streams
+                    await session.hub.room()
                 if isinstance(event, model.ThinkingDelta):
                     thinking.append(event.text)
                     self.emit(wire.ThinkingDelta(event.text))
@@ -166,8 +168,6 @@ class _Turn:
                     text.append(event.text)
                     self.reply.append(event.text)
                     self.emit(wire.ResultDelta(event.text))
-                    if session.hub.backlog >= STORE_BACKLOG_LIMIT:
-                        await session.hub.room()
                 elif isinstance(event, model.Retrying):
                     self.emit(
                         wire.Progress(
