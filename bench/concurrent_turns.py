@@ -1,12 +1,15 @@
 """Concurrent turns on as many sessions over one connection, scripted provider.
 
-    python bench/concurrent_turns.py [sessions]      (default 100; the target is for 1000)
+    python bench/concurrent_turns.py [sessions] [--timeline]   (default 100; the target: 1000)
 
 Each scripted reply streams 50 deltas, one every 20 ms (a model producing ~50 tokens/s). The
 latency Parley adds to a delta is the time from the provider yielding it (stamped inside the
 server by bench/timed_serve.py) to the host having read and parsed its notification: the turn
 loop, storing the event, framing, the pipe. We report the median and p99 over every delta of
 every turn.
+
+With --timeline, the same per 100 ms of the run (by when the deltas were yielded): where the
+slow deltas are (the turns' start and end, a stall of the store or of the collector).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ DELTAS = 50
 INTERVAL_MS = 20
 
 
-async def main(sessions: int) -> None:
+async def main(sessions: int, timeline: bool) -> None:
     compile_sources()
     script = {
         "responses": [
@@ -78,7 +81,20 @@ async def main(sessions: int) -> None:
     print(
         f"event loop thread CPU per delta while streaming: {(cpu1 - cpu0) / (n1 - n0) * 1e6:.1f} us"
     )
+    if timeline:
+        windows: dict[int, list[float]] = {}
+        start = min(min(times) for times in yielded.values())
+        for sid, times in arrivals.items():
+            for made, got in zip(yielded[sid], times, strict=True):
+                windows.setdefault(int((made - start) * 10), []).append((got - made) * 1000)
+        for window, values in sorted(windows.items()):
+            values.sort()
+            print(
+                f"  {window / 10:4.1f} s: {len(values):5} deltas, median "
+                f"{statistics.median(values):6.1f} ms, max {values[-1]:6.1f} ms"
+            )
 
 
 if __name__ == "__main__":
-    asyncio.run(main(int(sys.argv[1]) if len(sys.argv) > 1 else 100))
+    args = [a for a in sys.argv[1:] if a != "--timeline"]
+    asyncio.run(main(int(args[0]) if args else 100, "--timeline" in sys.argv))

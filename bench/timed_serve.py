@@ -13,6 +13,7 @@ With PARLEY_BENCH_PROFILE=PATH, the run is profiled with cProfile and the stats 
 from __future__ import annotations
 
 import atexit
+import contextvars
 import itertools
 import json
 import os
@@ -22,27 +23,37 @@ from typing import Any
 
 from parley.cli.main import main
 from parley.core.messages import TextBlock
-from parley.providers.base import ModelRequest, TextDelta
+from parley.providers import scripted
+from parley.providers.base import ModelRequest
 from parley.providers.scripted import ScriptedProvider
 
 STAMPS: dict[str, list[float]] = {}
 # CPU time of the event loop's thread (the store writes on another) and deltas yielded, sampled
 # every 100 deltas: the loop's own cost per delta, which load from elsewhere barely changes.
 LOOP_CPU: list[tuple[float, int]] = []
-_stream = ScriptedProvider.stream
 _YIELDED = itertools.count(1)
+_stream = ScriptedProvider.stream
+_chunks = scripted.chunks
+_turn: contextvars.ContextVar[list[float]] = contextvars.ContextVar("stamps")
 
 
-async def _timed(self: ScriptedProvider, request: ModelRequest) -> AsyncIterator[Any]:
+def _timed(self: ScriptedProvider, request: ModelRequest) -> AsyncIterator[Any]:
+    """Names the turn's list of stamps (by its prompt) and then is the provider's own stream:
+    the stamps are taken where the provider splits an item into the deltas it yields."""
     prompt = request.messages[-1].content[0]
     assert isinstance(prompt, TextBlock)
-    stamps = STAMPS.setdefault(prompt.text, [])
-    async for event in _stream(self, request):
-        if isinstance(event, TextDelta):
-            stamps.append(time.monotonic())
-            if (n := next(_YIELDED)) % 100 == 1:
-                LOOP_CPU.append((time.thread_time(), n))
-        yield event
+    _turn.set(STAMPS.setdefault(prompt.text, []))
+    return _stream(self, request)
+
+
+def _stamped_chunks(text: str) -> list[str]:
+    pieces = _chunks(text)
+    stamps = _turn.get()
+    for _ in pieces:
+        stamps.append(time.monotonic())
+        if (n := next(_YIELDED)) % 100 == 1:
+            LOOP_CPU.append((time.thread_time(), n))
+    return pieces
 
 
 def _save() -> None:
@@ -50,7 +61,8 @@ def _save() -> None:
         json.dump({"stamps": STAMPS, "loop_cpu": LOOP_CPU}, out)
 
 
-ScriptedProvider.stream = _timed  # type: ignore[method-assign]
+ScriptedProvider.stream = _timed  # type: ignore[assignment]
+scripted.chunks = _stamped_chunks
 atexit.register(_save)
 
 if __name__ == "__main__":

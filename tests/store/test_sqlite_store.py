@@ -266,6 +266,45 @@ async def test_events_wait_for_the_store_s_own_open_transaction_not_a_busy_timeo
     store.close()
 
 
+async def test_batches_that_queue_up_are_stored_together_in_the_order_they_came(
+    tmp_path: Path,
+) -> None:
+    path, store = _store_with(tmp_path, "a", "b")
+    await _write(store, [("a", StoredEvent(1, "t1", "progress", {}))])  # the thread is up
+    store._begin()  # hold the writer back so that the batches below queue up behind it
+    loop = asyncio.get_running_loop()
+    done: list[asyncio.Future[None]] = []
+    large = {"text": "x" * 5000}  # a row stored on its own, between arrays of small ones
+    batches = [
+        [("a", StoredEvent(2, "t1", "result/delta", {"text": "2"}))],
+        [("b", StoredEvent(1, "t2", "result/delta", {"text": "1"}))],
+        [("a", StoredEvent(3, "t1", "result/delta", large))],
+        [("b", StoredEvent(2, "t2", "result/delta", {"text": "2"}))],
+        [("a", StoredEvent(4, "t1", "result/delta", {"text": "4"}))],
+    ]
+    for batch in batches:
+        done.append(loop.create_future())
+        store.write_events(batch, lambda f=done[-1]: f.set_result(None))
+    await asyncio.sleep(0.1)
+    store._end()
+    await asyncio.wait_for(asyncio.gather(*done), 5)
+    order = _peek(path, "SELECT session_id, seq FROM events ORDER BY id")
+    assert order == [("a", 1), ("a", 2), ("b", 1), ("a", 3), ("b", 2), ("a", 4)]
+    assert [e.params for e in store.events_after("a", 2)] == [large, {"text": "4"}]
+    # Without a large row, the queued arrays become one statement: still in order.
+    store._begin()
+    done.clear()
+    for seq in range(3, 8):
+        done.append(loop.create_future())
+        batch = [("b", StoredEvent(seq, "t2", "result/delta", {"text": str(seq)}))]
+        store.write_events(batch, lambda f=done[-1]: f.set_result(None))
+    await asyncio.sleep(0.1)
+    store._end()
+    await asyncio.wait_for(asyncio.gather(*done), 5)
+    assert [e.seq for e in store.events_after("b", 0)] == list(range(1, 8))
+    store.close()
+
+
 async def test_closing_the_store_stores_what_was_submitted_first(tmp_path: Path) -> None:
     path, store = _store_with(tmp_path, "s1")
     for seq in range(1, 51):

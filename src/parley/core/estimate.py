@@ -4,8 +4,9 @@ percent, which compaction's margins absorb)."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
+
+import orjson
 
 from parley.core.messages import (
     Block,
@@ -29,7 +30,7 @@ def block_chars(block: Block) -> int:
     if isinstance(block, TextBlock | ThinkingBlock):
         return len(block.text)
     if isinstance(block, ToolUseBlock):
-        return len(block.name) + len(json.dumps(block.input))
+        return len(block.name) + len(orjson.dumps(block.input))
     if isinstance(block, ToolResultBlock):
         return len(block.content)
     return IMAGE_TOKENS * CHARS_PER_TOKEN
@@ -41,5 +42,5 @@ def message_chars(message: Message) -> int:
 
 def request_overhead_chars(system: str, tools: Sequence[ToolSpec]) -> int:
     """What every request carries besides the history: the system prompt and the tool specs."""
-    specs = sum(len(t.name) + len(t.description) + len(json.dumps(t.input_schema)) for t in tools)
+    specs = sum(len(t.name) + len(t.description) + len(orjson.dumps(t.input_schema)) for t in tools)
     return len(system) + specs

@@ -42,8 +42,7 @@ INSERT_ROWS = (
     " json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]')"
     " FROM json_each(?)"
 )
-# Rows per statement, and the params (as JSON text) past which a row is stored on its own.
-CHUNK_ROWS = 256
+# The params (as JSON text) past which a row is stored on its own.
 LARGE_PARAMS = 2048
 # A passive checkpoint (it never blocks a writer) copies the log back into the database.
 CHECKPOINT_EVERY_S = 0.5
@@ -118,6 +117,11 @@ class EventWriter:
     def _insert(self, batches: list[Chunk]) -> None:
         conn = self._conn
         with self._lock:
+            if all(isinstance(chunk, str) for chunk in batches):
+                # One statement is its own transaction: the thread gives up and takes back
+                # Python's lock once, and waits for a busy event loop to hand it over once.
+                conn.execute(INSERT_ROWS, (_join(batches),))
+                return
             conn.execute("BEGIN IMMEDIATE")
             try:
                 for chunk in batches:
@@ -153,24 +157,31 @@ class EventWriter:
 
 
 def encode(batch: Batch) -> list[Chunk]:
-    """The batch as statements' parameters: small rows as JSON arrays of at most CHUNK_ROWS
-    rows (for INSERT_ROWS; as a str, since SQLite's JSON functions refuse, or from 3.45
-    misread, a blob), each large row on its own (for INSERT_ROW): SQLite would parse a large
-    text inside an array several times over, in memory the allocator then keeps."""
+    """The batch as statements' parameters, in order: each run of small rows as one JSON array
+    (for INSERT_ROWS; as a str, since SQLite's JSON functions refuse, or from 3.45 misread, a
+    blob), each large row on its own (for INSERT_ROW): SQLite would parse a large text inside
+    an array several times over, in memory the allocator then keeps."""
     chunks: list[Chunk] = []
     small: list[Row] = []
     for session_id, event in batch:
         row = (session_id, event.seq, event.turn_id, event.method, event.json)
         if len(row[4]) > LARGE_PARAMS:
+            if small:
+                chunks.append(_dumps(small))
+                small = []
             chunks.append(row)
-            continue
-        small.append(row)
-        if len(small) == CHUNK_ROWS:
-            chunks.append(_dumps(small))
-            small = []
+        else:
+            small.append(row)
     if small:
         chunks.append(_dumps(small))
     return chunks
+
+
+def _join(arrays: list[Chunk]) -> str:
+    """JSON arrays (as text) as one."""
+    if len(arrays) == 1:
+        return str(arrays[0])
+    return "[" + ",".join(str(a)[1:-1] for a in arrays) + "]"
 
 
 def _dumps(value: Any) -> str:

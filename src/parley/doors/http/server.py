@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from parley.config import Settings
-from parley.core.loop import runner
+from parley.core.loop import engine_built, runner
 from parley.doors.http.front import Front
 from parley.doors.http.guard import Guard
 from parley.doors.http.protocol import limited_protocol
@@ -110,6 +110,7 @@ def serve(
                 return
             server.daemon = daemon
             front.open(app)
+            engine_built()
 
         def on_signal() -> None:
             if stopping:
