@@ -12,6 +12,7 @@ import pytest
 
 from parley.core.errors import ErrorCode
 from parley.core.messages import user_text
+from parley.store import event_writer
 from parley.store.errors import StoreError
 from parley.store.migrations import SCHEMA_VERSION
 from parley.store.records import StoredEvent
@@ -303,6 +304,30 @@ async def test_batches_that_queue_up_are_stored_together_in_the_order_they_came(
     await asyncio.wait_for(asyncio.gather(*done), 5)
     assert [e.seq for e in store.events_after("b", 0)] == list(range(1, 8))
     store.close()
+
+
+@pytest.mark.parametrize("every_s", [0.05, 1000.0])
+async def test_the_log_starts_again_while_events_never_stop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, every_s: float
+) -> None:
+    """Checkpoints run beside the writes; the event thread then copies what it wrote
+    meanwhile, so the log is restarted instead of growing for as long as writes go on."""
+    monkeypatch.setattr(event_writer, "CHECKPOINT_EVERY_S", every_s)
+    sessions = [f"s{i}" for i in range(100)]
+    path, store = _store_with(tmp_path, *sessions)
+    loop = asyncio.get_running_loop()
+    seq = 0
+    until = loop.time() + 0.6
+    while loop.time() < until:  # a commit every few ms, each touching 100 sessions' pages
+        seq += 1
+        await _write(store, [(s, StoredEvent(seq, "t", "result/delta", {})) for s in sessions])
+    frames = _peek(path, "PRAGMA wal_checkpoint(PASSIVE)")[0][1]
+    store.close()
+    assert isinstance(frames, int)
+    if every_s < 1:
+        assert frames < seq * 20  # about what the last few commits wrote
+    else:
+        assert frames >= seq * 20  # without checkpoints: every commit's pages
 
 
 async def test_closing_the_store_stores_what_was_submitted_first(tmp_path: Path) -> None:

@@ -324,7 +324,7 @@ class SqliteStore(Store):
     def write_events(self, batch: Batch, done: Callable[[], object]) -> None:
         if self._writer is None:
             self._writer = EventWriter(self.path, self._lock, self._busy_timeout_s)
-            # The event thread checkpoints the log now, between its batches, off the loop.
+            # The event writer checkpoints the log now, beside its writes, off the loop.
             self._conn.execute("PRAGMA wal_autocheckpoint = 0")
         self._writer.submit(batch, done)
 
