@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -155,3 +155,30 @@ class Turns:
 
     def completed(self) -> list[dict[str, Any]]:
         return self.events.of("tool/completed")
+
+
+async def backlog_peak(
+    service: Service, monkeypatch: Any, run: Callable[[], Awaitable[Any]]
+) -> tuple[Any, int]:
+    """Run `run` with a store far slower than the turn's events come (each batch is said to be
+    durable 10 ms late): its result, and the most events that waited for the store at once."""
+    write = service.store.write_events
+    loop = asyncio.get_running_loop()
+
+    def slow_write(batch: Batch, done: Callable[[], object]) -> None:
+        write(batch, lambda: loop.call_later(0.01, done))
+
+    monkeypatch.setattr(service.store, "write_events", slow_write)
+    peak = 0
+
+    async def watch() -> None:
+        nonlocal peak
+        while True:
+            peak = max(peak, service.hub.backlog)
+            await asyncio.sleep(0)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        return await run(), peak
+    finally:
+        watcher.cancel()

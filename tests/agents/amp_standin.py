@@ -5,7 +5,8 @@ It takes the arguments the real CLI takes in execute mode (`[threads continue ID
 --stream-json-thinking --stream-json-input --settings-file=F [--mode=M]`), refuses to run
 without AMP_API_KEY as the real one does (it would wait for a browser login), reads the one
 `user` line from stdin, logs what it was given to AMP_STANDIN_LOG, and writes the recording
-named by the prompt. A recording step {"sleep": s} holds the turn; {"exit": n} dies mid-turn.
+named by the prompt. A recording step {"sleep": s} holds the turn; {"exit": n} dies mid-turn;
+{"repeat": n, "step": {...}} writes that line n times, as fast as the pipe takes it.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ def main(argv: list[str]) -> int:
             continue
         if "exit" in step:
             return int(step["exit"])
-        text = json.dumps(step).replace("{thread}", thread)
-        sys.stdout.write(text + "\n")
+        text = json.dumps(step.get("step", step)).replace("{thread}", thread)
+        sys.stdout.write((text + "\n") * step.get("repeat", 1))
         sys.stdout.flush()
     return 0
 

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from parley.core.errors import ErrorCode
+from parley.engine import hub
 from tests.agents.conftest import HEADER_TOKEN, MCP_TOKEN, Agents, McpServers, base_env
-from tests.engine_turns import Events, submit
+from tests.engine_turns import Events, backlog_peak, submit
 
 STANDIN = Path(__file__).with_name("amp_standin.py")
 SECRET = "amp-test-5ecret"
@@ -171,3 +172,16 @@ async def test_parleys_mcp_servers_join_the_users_in_amps_settings(
     assert fake["args"][2:4] == [str(mcp.directory), sys.executable]
     settings_file = next(a for a in call["argv"] if a.startswith("--settings-file="))
     assert not Path(settings_file.split("=", 1)[1]).exists()  # gone with the turn
+
+
+async def test_an_agent_faster_than_the_store_waits_for_it_instead_of_filling_memory(
+    agents: Agents, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hub, "STORE_BACKLOG_LIMIT", 200)
+    session_id = agents.session("amp", mode="accept-edits")
+    (result, _), peak = await backlog_peak(
+        agents.service, monkeypatch, lambda: submit(agents.service, session_id, "flood")
+    )
+    assert result.stop_reason == "end_turn", result
+    assert result.reply == "word " * 3000
+    assert 200 <= peak < 210  # one agent message's events past the limit at most

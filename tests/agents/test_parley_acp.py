@@ -17,8 +17,9 @@ import pytest
 
 from parley.agents.acp_files import AgentFiles
 from parley.agents.acp_terminals import AgentTerminals
+from parley.engine import hub
 from tests.agents.conftest import HEADER_TOKEN, MCP_TOKEN, Agents, McpServers, base_env
-from tests.engine_turns import Events, Host, submit
+from tests.engine_turns import Events, Host, backlog_peak, submit
 
 
 def script(path: Path, *responses: list[dict[str, Any]]) -> str:
@@ -228,3 +229,20 @@ async def test_the_agents_reads_are_served_by_this_side(
     assert served == [str(agents.cwd / "in.txt")]
     (done,) = events.of("tool/completed")
     assert "inside" in done["output"]
+
+
+async def test_an_acp_agent_faster_than_the_store_waits_for_it(
+    agents: Agents, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The agent's messages are read no faster than the store takes their events: the rest
+    wait in its pipe, not in this process's memory."""
+    env = agents.settings.agents["parley"]["env"]
+    env["PARLEY_SCRIPT"] = script(tmp_path / "flood.json", [{"type": "text", "text": "w " * 3000}])
+    monkeypatch.setattr(hub, "STORE_BACKLOG_LIMIT", 200)
+    session_id = agents.session("parley")
+    (result, _), peak = await backlog_peak(
+        agents.service, monkeypatch, lambda: submit(agents.service, session_id, "go")
+    )
+    assert result.stop_reason == "end_turn", result
+    assert result.reply == "w " * 3000
+    assert 200 <= peak < 210

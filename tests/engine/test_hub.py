@@ -4,7 +4,6 @@ slow subscribers, approvals answered by any door, turns started without waiting 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from parley.protocol import types as wire
 from parley.store.records import StoredEvent
 from parley.store.sqlite import open_store
 from tests.conftest import ScriptWriter
+from tests.engine_turns import backlog_peak
 
 WORDS = 1000  # the scripted provider streams one delta per word
 
@@ -249,23 +249,10 @@ async def test_a_model_faster_than_the_store_waits_for_it_instead_of_filling_mem
 ) -> None:
     words = 3 * STORE_BACKLOG_LIMIT
     sid = session(service, tmp_path, write_script([{"type": "text", "text": "w " * words}]))
-    write = service.store.write_events
-    loop = asyncio.get_running_loop()
 
-    def slow_write(batch: list[tuple[str, StoredEvent]], done: Callable[[], object]) -> None:
-        write(batch, lambda: loop.call_later(0.02, done))  # a disk far slower than the model
+    async def turn() -> wire.TurnResult:
+        return await (await service.start_turn(sid, "go"))
 
-    monkeypatch.setattr(service.store, "write_events", slow_write)
-    peak = 0
-
-    async def watch() -> None:
-        nonlocal peak
-        while True:
-            peak = max(peak, service.hub.backlog)
-            await asyncio.sleep(0)
-
-    watcher = asyncio.create_task(watch())
-    result = await (await service.start_turn(sid, "go"))
-    watcher.cancel()
+    result, peak = await backlog_peak(service, monkeypatch, turn)
     assert result.stop_reason == "end_turn"
     assert STORE_BACKLOG_LIMIT <= peak < STORE_BACKLOG_LIMIT + 100

@@ -198,6 +198,7 @@ class AcpAgent(RpcBackend):
         else:
             answer.add_done_callback(lambda _: rpc.incoming.put_nowait(marker))
         while True:
+            await turn.room()
             message = await rpc.next()
             if message is marker:
                 return dict(answer.result() or {})

@@ -89,6 +89,7 @@ class Amp(AgentBackend):
             process.send(stream_json.user_line(prompt))
             process.end_input()
             while True:
+                await turn.room()
                 message = await process.receive()
                 session_id, _ = stream_json.init_of(message)
                 if session_id is not None:

@@ -137,6 +137,11 @@ class AgentTurn:
     def emit(self, event: wire.Event) -> None:
         self.session.publish(self.turn_id, event)
 
+    async def room(self) -> None:
+        """Call before taking the agent's next message: an agent that streams faster than
+        the disk takes its events waits for the store, as the engine's own turns do."""
+        await self.session.hub.room()
+
     def text(self, text: str) -> None:
         if not text:
             return

@@ -118,6 +118,7 @@ class ClaudeCode(AgentBackend):
         self, turn: AgentTurn, process: AgentProcess, asks: dict[str, asyncio.Task[None]]
     ) -> wire.StopReason:
         while True:
+            await turn.room()
             message = await process.receive()
             kind = message.get("type")
             if kind == "result":

@@ -110,6 +110,7 @@ class Codex(RpcBackend):
         asks: dict[Any, asyncio.Task[None]] = {}
         try:
             while True:
+                await turn.room()
                 message = await rpc.next()
                 if "id" in message:
                     self._request(rpc, items, message, asks)

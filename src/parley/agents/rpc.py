@@ -20,6 +20,8 @@ from parley.tools.base import ToolError
 
 log = logging.getLogger(__name__)
 
+INCOMING_LIMIT = 1024
+
 
 class RemoteError(Exception):
     """The agent answered one of our requests with an error."""
@@ -48,6 +50,7 @@ class RpcClient:
         self._ids = itertools.count(1)
         self._waiting: dict[int, tuple[str, asyncio.Future[Any]]] = {}
         self.incoming: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
+        self._taken = asyncio.Event()  # a message was taken from `incoming`
         self.exited: AgentExited | None = None
         self._answering: set[asyncio.Task[None]] = set()
         self._reader = asyncio.create_task(self._read())
@@ -112,6 +115,12 @@ class RpcClient:
             while True:
                 message = await self.process.receive()
                 if "method" in message:
+                    # A turn that waits for the store (AgentTurn.room) stops taking messages:
+                    # the agent is then held on its pipe instead of filling this memory. Only
+                    # the reader waits: markers and the end still go in at once.
+                    while self.incoming.qsize() >= INCOMING_LIMIT:
+                        self._taken.clear()
+                        await self._taken.wait()
                     self.incoming.put_nowait(message)
                     continue
                 waiting = self._waiting.get(message.get("id"))  # type: ignore[arg-type]
@@ -135,6 +144,7 @@ class RpcClient:
     async def next(self) -> dict[str, Any]:
         """The agent's next notification or request; AgentExited once it is gone."""
         message = await self.incoming.get()
+        self._taken.set()
         if message is None:
             self.incoming.put_nowait(None)  # every later call sees the end too
             assert self.exited is not None

@@ -107,7 +107,9 @@ class Hub:
             await self._progress()
 
     async def room(self) -> None:
-        """Wait while the store is far behind (see STORE_BACKLOG_LIMIT)."""
+        """Wait while the store is far behind (see STORE_BACKLOG_LIMIT); at once otherwise."""
+        if self.backlog < STORE_BACKLOG_LIMIT:
+            return
         self.flush()
         while self.backlog >= STORE_BACKLOG_LIMIT and self._storing:
             await self._progress()
