@@ -63,6 +63,7 @@ async def test_session_created_listed_got_and_deleted(
             # A scripted session's model is its script, so it can be resumed without one.
             "model": str((workspace.parent / "script-0.json").resolve()),
             "permission_mode": "deny",
+            "agent": None,
         }
         assert made["messages"] == []
 

@@ -209,3 +209,11 @@ def test_schemas_the_compiler_refuses_are_still_validated() -> None:
     schema = {"type": "object", "patternProperties": {"^n_": {"type": "integer"}}}
     assert validator_for(schema).error({"n_a": 1}) is None
     assert first_error(schema, {"n_a": "one"}) == '/n_a: "one" is not valid: expected integer'
+
+
+def test_an_object_or_array_in_an_error_is_named_not_quoted() -> None:
+    """It may hold a credential (an MCP server's env), and errors go back on the wire."""
+    schema = {"type": "object", "properties": {"n": {"type": "integer"}}}
+    secret = {"env": [{"name": "API_TOKEN", "value": "tok-123"}]}
+    assert first_error(schema, {"n": secret}) == "/n: the object is not valid: expected integer"
+    assert first_error(schema, {"n": ["tok-123"]}) == "/n: the array is not valid: expected integer"

@@ -72,7 +72,8 @@ class ParleyHttpClient:
         return answer
 
     async def create_session(self, **fields: Any) -> dict[str, Any]:
-        """Fields: name, profile, tags, cwd, provider, model, permission_mode."""
+        """Fields: name, profile, tags, cwd, provider, model, permission_mode, agent,
+        mcp_servers (docs/http.md)."""
         answer: dict[str, Any] = await self.request("POST", "/sessions", json=fields)
         return answer
 

@@ -55,11 +55,19 @@ def _describe(error: ValidationError) -> str:
         "anyOf",
         "oneOf",
     ):
-        shown = json.dumps(error.instance)
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
-        return f"{shown} is not valid: {_expected(error)}"
+        return f"{_shown(error.instance)} is not valid: {_expected(error)}"
     return str(error.message)
+
+
+def _shown(instance: Any) -> str:
+    # An object or array is named, not quoted: it may hold a credential (an MCP server's env
+    # or headers), and an error goes back on the wire and into logs.
+    if isinstance(instance, dict):
+        return "the object"
+    if isinstance(instance, list):
+        return "the array"
+    shown = json.dumps(instance)
+    return shown[:57] + "..." if len(shown) > 60 else shown
 
 
 def _expected(error: ValidationError) -> str:

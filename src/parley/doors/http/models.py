@@ -1,12 +1,16 @@
-"""The HTTP bodies, as pydantic models: they validate requests and declare every answer in
+"""The HTTP bodies, as pydantic models: they validate requests (a new session's agent and MCP
+servers are left to session/create's own check, new_session.py) and declare every answer in
 the OpenAPI document. Answers are built as plain dicts (views.py) and declared here."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from parley.protocol import types as wire
 from parley.protocol.types import (
     NAME_MAX,
     PATH_MAX,
@@ -40,17 +44,60 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+@functools.cache
+def _session_create_schema() -> dict[str, Any]:
+    from parley.protocol.schemagen import standalone
+
+    return standalone(wire.SessionCreateParams)
+
+
+def _inline(schema: Any, defs: dict[str, Any]) -> Any:
+    """`schema` with its `#/$defs/` references replaced by what they name: OpenAPI has no
+    `$defs` of session/create's to point at."""
+    if isinstance(schema, list):
+        return [_inline(item, defs) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    if (ref := schema.get("$ref")) is not None:
+        return _inline(defs[ref.removeprefix("#/$defs/")], defs)
+    return {key: _inline(value, defs) for key, value in schema.items()}
+
+
+def _as_on_stdio(wire_name: str, *, nullable: bool = False) -> Callable[[dict[str, Any]], None]:
+    """Declares a field in the OpenAPI document as session/create's schema declares it. Such a
+    field is checked where session/create's params are, on every door (new_session.py), and
+    not by its model here."""
+
+    def declare(schema: dict[str, Any]) -> None:
+        root = _session_create_schema()
+        declared = _inline(root["properties"][wire_name], root.get("$defs", {}))
+        kept = {"default": schema["default"]} if "default" in schema else {}
+        schema.clear()
+        schema.update({"anyOf": [declared, {"type": "null"}]} if nullable else declared, **kept)
+
+    return declare
+
+
 # --- requests ----------------------------------------------------------------------------------
 
 
-class SessionCreate(_Body):
-    name: Text | None = Field(None, max_length=TITLE_MAX, description="A title for the session.")
-    profile: Name | None = None
-    tags: list[TagText] = Field(default_factory=list, max_length=TAGS_MAX)
+class SessionSettings(_Body):
+    """What a new session runs with: POST /sessions and the single-shot POST /execute."""
+
     cwd: Path | None = Field(None, description="Absolute directory; default: the daemon's.")
+    profile: Name | None = None
     provider: Name | None = None
     model: Name | None = None
     permission_mode: PermissionMode | None = None
+    agent: str | None = Field(None, json_schema_extra=_as_on_stdio("agent", nullable=True))
+    mcp_servers: list[dict[str, Any]] = Field(
+        default_factory=list, json_schema_extra=_as_on_stdio("mcpServers")
+    )
+
+
+class SessionCreate(SessionSettings):
+    name: Text | None = Field(None, max_length=TITLE_MAX, description="A title for the session.")
+    tags: list[TagText] = Field(default_factory=list, max_length=TAGS_MAX)
 
 
 class Execute(_Body):
@@ -58,12 +105,8 @@ class Execute(_Body):
     stream: bool = Field(False, description="true: answer with the turn's events as SSE.")
 
 
-class SingleShot(Execute):
-    cwd: Path | None = None
-    profile: Name | None = None
-    provider: Name | None = None
-    model: Name | None = None
-    permission_mode: PermissionMode | None = None
+class SingleShot(Execute, SessionSettings):
+    """A turn in a new session that is deleted once the turn ends."""
 
 
 class ApprovalAnswer(_Body):
@@ -153,9 +196,10 @@ class SessionContext(BaseModel):
 
 class SessionConfig(BaseModel):
     profile: str
-    provider: str
+    provider: str = Field(description="The model provider; on an agent, the agent's name.")
     model: str
     permission_mode: PermissionMode
+    agent: str | None = Field(description="The external agent that runs its turns, if any.")
 
 
 class Message(BaseModel):

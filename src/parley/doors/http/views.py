@@ -42,6 +42,7 @@ def session_summary(info: wire.SessionInfo) -> dict[str, Any]:
             "provider": info.provider,
             "model": info.model,
             "permission_mode": info.permission_mode,
+            "agent": info.agent,
         },
     }
 

@@ -11,11 +11,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
 from parley.core.errors import ErrorCode, ParleyError
-from parley.doors.http import models, views
+from parley.doors.http import models, new_session, views
 from parley.doors.http.context import Daemon, daemon, json
 from parley.doors.http.errors import from_parley, responses
 from parley.engine.turn_handle import TurnHandle
-from parley.protocol import types as wire
 
 router = APIRouter(tags=["execute"])
 
@@ -77,16 +76,7 @@ async def execute_once_stream(request: Request, body: models.SingleShot) -> Resp
 
 
 async def _single_shot(d: Daemon, body: models.SingleShot, stream: bool) -> Response:
-    info = d.service.create_session(
-        wire.SessionCreateParams(
-            cwd=body.cwd or d.settings.default_working_dir,
-            profile=body.profile,
-            provider=body.provider,
-            model=body.model,
-            permission_mode=body.permission_mode,
-            tags=[wire.Tag(SINGLE_SHOT_TAG)],
-        )
-    )
+    info = new_session.create_session(d, body, tags=[SINGLE_SHOT_TAG])
 
     def forget(_: object = None) -> None:
         with contextlib.suppress(ParleyError):

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from parley.doors.http import models, views
+from parley.doors.http import models, new_session, views
 from parley.doors.http.context import daemon, json
 from parley.doors.http.errors import responses
 from parley.protocol import types as wire
@@ -45,18 +45,9 @@ async def list_sessions(
 
 @router.post("/sessions", status_code=201, response_model=models.Session, responses=responses(404))
 async def create_session(request: Request, body: models.SessionCreate) -> Response:
-    d = daemon(request)
-    info = d.service.create_session(
-        wire.SessionCreateParams(
-            cwd=body.cwd or d.settings.default_working_dir,
-            profile=body.profile,
-            provider=body.provider,
-            model=body.model,
-            permission_mode=body.permission_mode,
-            title=body.name,
-            tags=[wire.Tag(t) for t in body.tags],
-        )
-    )
+    """A new session, on a model or an external agent (`agent`), with MCP servers of its own
+    (`mcp_servers`): as session/create on stdio takes them."""
+    info = new_session.create_session(daemon(request), body, title=body.name, tags=body.tags)
     return json(views.session(info), 201)
 
 
