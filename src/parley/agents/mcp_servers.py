@@ -22,8 +22,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from parley.config.secrets import is_secret
-from parley.core import redact
 from parley.engine.session_tools import mcp_servers
 from parley.tools.mcp.config import Launch, ServerConfig, launch
 from parley.tools.mcp.naming import sanitize
@@ -72,19 +70,9 @@ def session_servers(session: Session, settings: Settings) -> list[AgentServer]:
     out = []
     for config in mcp_servers(session.record, session.profile, settings):
         resolved = launch(config, cwd, settings.env)
-        _remember_secrets(resolved)
         command, args = _stdio_argv(resolved, cwd, settings.env)
         out.append(AgentServer(config, resolved, command, args))
     return out
-
-
-def _remember_secrets(resolved: Launch) -> None:
-    for name, value in (*resolved.env, *resolved.headers):
-        if is_secret(name.replace("-", "_")):
-            redact.remember(value)
-    if resolved.url:
-        for password in redact.url_passwords(resolved.url):
-            redact.remember(password)
 
 
 def _stdio_argv(resolved: Launch, cwd: Path, env: Mapping[str, str]) -> tuple[str, list[str]]:

@@ -23,6 +23,8 @@ from typing import Any, Literal
 import attrs
 
 from parley.config import ConfigError
+from parley.config.secrets import is_secret
+from parley.core import redact
 from parley.core.errors import ErrorCode, ParleyError
 
 # What a [mcp_servers.NAME] table may hold, and each key's type.
@@ -236,7 +238,7 @@ def launch(config: ServerConfig, cwd: Path, env: Mapping[str, str]) -> Launch:
     work = None
     if config.transport == "stdio":
         work = str((cwd / expand(config.cwd)).resolve() if config.cwd else cwd)
-    return Launch(
+    launched = Launch(
         transport=config.transport,
         command=expand(config.command) if config.command is not None else None,
         args=tuple(expand(a) for a in config.args),
@@ -248,6 +250,20 @@ def launch(config: ServerConfig, cwd: Path, env: Mapping[str, str]) -> Launch:
         idle_timeout=config.idle_timeout,
         label=config.name,
     )
+    _remember_secrets(launched)
+    return launched
+
+
+def _remember_secrets(launched: Launch) -> None:
+    """The credentials a server is given (values of variables and headers named like one, URL
+    passwords) are masked wherever text leaves Parley: a server that echoes its token puts it
+    in a tool's output, which goes into events, logs and the model's context."""
+    for name, value in (*launched.env, *launched.headers):
+        if is_secret(name.replace("-", "_")):
+            redact.remember(value)
+    if launched.url:
+        for password in redact.url_passwords(launched.url):
+            redact.remember(password)
 
 
 def _expander(config: ServerConfig, env: Mapping[str, str]) -> Any:
