@@ -17,8 +17,9 @@ YOUNG_OBJECTS = 10_000
 YOUNGER_COLLECTIONS = 3
 # How long a thread that wants Python's lock waits before the running one is made to give it
 # up (5 ms by default). The store's event thread needs it back after each SQLite statement;
-# behind a busy event loop it waited the full 5 ms, and every delta with it.
-GIL_HANDOFF_S = 0.0005
+# behind a busy event loop it waited the full 5 ms, and every delta with it. A forced switch
+# happens only while another thread waits, so a short interval costs little otherwise.
+GIL_HANDOFF_S = 0.0001
 
 
 def runner() -> asyncio.Runner:

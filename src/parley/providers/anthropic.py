@@ -86,6 +86,7 @@ class AnthropicProvider(SdkProvider[anthropic.AsyncAnthropic]):
             base_url=config.base_url,
             max_retries=0,
             timeout=sdk.timeout(config),
+            http_client=anthropic.DefaultAsyncHttpxClient(verify=sdk.tls()),
         )
         super().__init__(config, client, "Anthropic", _fault)
 

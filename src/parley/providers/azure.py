@@ -45,5 +45,6 @@ def create(config: ProviderConfig) -> Provider:
         api_version=config.options["api_version"],
         max_retries=0,
         timeout=sdk.timeout(config),
+        http_client=openai.DefaultAsyncHttpxClient(verify=sdk.tls()),
     )
     return ChatCompletionsProvider(config, client, "Azure OpenAI")

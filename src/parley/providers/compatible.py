@@ -49,6 +49,7 @@ def create(config: ProviderConfig) -> Provider:
         base_url=config.base_url,
         max_retries=0,
         timeout=sdk.timeout(config),
+        http_client=openai.DefaultAsyncHttpxClient(verify=sdk.tls()),
     )
     service = "Ollama" if config.kind == "ollama" else f"the server at {config.base_url}"
     return ChatCompletionsProvider(config, client, service, token_limit="max_tokens")

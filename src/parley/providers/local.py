@@ -101,7 +101,7 @@ class LocalProvider(ChatCompletionsProvider):
             max_retries=0,
             timeout=sdk.timeout(config),
             # The server is on this machine: no proxy from the environment applies.
-            http_client=openai.DefaultAsyncHttpxClient(trust_env=False),
+            http_client=openai.DefaultAsyncHttpxClient(trust_env=False, verify=sdk.tls()),
         )
         super().__init__(
             config, client, f"the local model {config.model}", token_limit="max_tokens"

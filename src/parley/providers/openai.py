@@ -50,6 +50,7 @@ def create(config: ProviderConfig) -> Provider:
         organization=config.options["organization"],
         max_retries=0,
         timeout=sdk.timeout(config),
+        http_client=openai.DefaultAsyncHttpxClient(verify=sdk.tls()),
     )
     if config.options["api"] == "chat":
         return ChatCompletionsProvider(config, client, "OpenAI")

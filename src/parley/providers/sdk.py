@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import abc
 import functools
+import ssl
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -20,6 +21,14 @@ class Closable(Protocol):
 
 
 ClientT = TypeVar("ClientT", bound=Closable)
+
+
+@functools.cache
+def tls() -> ssl.SSLContext:
+    """The TLS settings every SDK client shares (certificates from SSL_CERT_FILE or
+    SSL_CERT_DIR if set, else the system's, as httpx does). Building them loads the CA bundle,
+    ~15 ms here, which each client did again on the event loop for every session it served."""
+    return httpx2.create_ssl_context()
 
 
 def timeout(config: ProviderConfig) -> httpx2.Timeout:
