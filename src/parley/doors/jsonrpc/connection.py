@@ -35,9 +35,10 @@ SHUTDOWN_GRACE_S = 1.5
 
 # Frames handled before the loop runs anything else: a burst of requests read at once (a
 # thousand turn/submits) otherwise starts every turn in one turn of the loop, holding back the
-# deltas and results of the turns already running for as long (~150 ms); 64 turn starts take
-# ~10 ms.
-FRAMES_PER_TURN_OF_THE_LOOP = 64
+# deltas and results of the turns already running for as long (~150 ms). The turns a slice
+# starts take their first steps together in the next turn of the loop (32: ~10 ms), and
+# running turns' events wait about two of those.
+FRAMES_PER_TURN_OF_THE_LOOP = 32
 
 
 class JsonRpcConnection(JsonRPCServer, abc.ABC):
