@@ -15,7 +15,7 @@ def repair(messages: Sequence[Message]) -> list[Message]:
     A turn cancelled or killed mid-tool leaves calls without results, which every provider
     rejects; an interrupted call is reported to the model as such.
     """
-    out: list[Message] = []
+    runs: list[list[Message]] = []  # neighbours with the same role, merged once at the end
     pending: list[ToolUseBlock] = []
     for message in messages:
         if pending:
@@ -29,26 +29,34 @@ def repair(messages: Sequence[Message]) -> list[Message]:
                 fill = Message(
                     "user", tuple(ToolResultBlock(c.id, INTERRUPTED, True) for c in missing)
                 )
-                _append(out, fill)
+                _add(runs, fill)
             pending = []
-        _append(out, message)
+        _add(runs, message)
         if message.role == "assistant":
             pending = message.tool_uses()
     if pending:
-        _append(
-            out, Message("user", tuple(ToolResultBlock(c.id, INTERRUPTED, True) for c in pending))
+        _add(
+            runs, Message("user", tuple(ToolResultBlock(c.id, INTERRUPTED, True) for c in pending))
         )
-    return out
+    return [_merged(run) for run in runs]
 
 
-def _append(out: list[Message], message: Message) -> None:
+def _add(runs: list[list[Message]], message: Message) -> None:
     if not message.content:
         return
-    if out and out[-1].role == message.role:
-        merged: tuple[Block, ...] = out[-1].content + message.content
-        if message.role == "user":
-            # Tool results must come first in a user message.
-            merged = tuple(sorted(merged, key=lambda b: not isinstance(b, ToolResultBlock)))
-        out[-1] = Message(message.role, merged)
+    if runs and runs[-1][0].role == message.role:
+        runs[-1].append(message)
     else:
-        out.append(message)
+        runs.append([message])
+
+
+def _merged(run: list[Message]) -> Message:
+    """One message of a run's blocks, in order (a run of thousands costs one pass, not a
+    pass per message); tool results first in a user message, as providers require."""
+    if len(run) == 1:
+        return run[0]
+    role = run[0].role
+    blocks: list[Block] = [b for m in run for b in m.content]
+    if role == "user":
+        blocks.sort(key=lambda b: not isinstance(b, ToolResultBlock))  # stable
+    return Message(role, tuple(blocks))

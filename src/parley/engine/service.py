@@ -145,7 +145,7 @@ class Service:
         """The session's tools and where each comes from; its MCP servers start if needed."""
         from parley.engine.tool_list import tool_list
 
-        return await tool_list(self._session(session_id))
+        return await tool_list(await self._session_off_loop(session_id))
 
     # --- sessions ----------------------------------------------------------------------------
 
@@ -396,6 +396,21 @@ class Service:
         self._keep(session)
         return session
 
+    async def _session_off_loop(self, session_id: str) -> Session:
+        """_session, reading a history that is not loaded yet on a worker thread: a long one
+        takes hundreds of milliseconds to build, which every other session would wait for."""
+        if session_id not in self._loaded:
+            record = self._stored(session_id)
+            self.store.commit()  # what this process wrote is what the other connection reads
+            stored = await asyncio.to_thread(self.store.read_messages, session_id)
+            history = [m.message for m in stored]
+            if session_id not in self._loaded:  # nobody loaded it meanwhile
+                profile = self._profile(record.profile, Path(record.cwd))
+                session = self._open(record, history, profile)
+                self._keep(session)
+                return session
+        return self._session(session_id)
+
     def _keep(self, session: Session) -> None:
         """Keep a loaded session for its next turn; forget the least recently used idle ones."""
         self._loaded[session.id] = session
@@ -424,7 +439,7 @@ class Service:
         A turn id already used on the session gives that turn's handle (running) or its stored
         result (finished). A turn being cancelled is waited for, then this one runs.
         """
-        session = self._session(session_id)
+        session = await self._session_off_loop(session_id)
         if turn_id is not None:
             running = self._turns.get(session_id)
             if running is not None and running.turn_id == turn_id:

@@ -62,6 +62,12 @@ class Store(abc.ABC):
     ) -> list[StoredMessage]:
         """The session's messages in order, from position `offset`, at most `limit`."""
 
+    def read_messages(self, session_id: str) -> list[StoredMessage]:
+        """The session's whole history as committed, read on a worker thread (a long one takes
+        hundreds of milliseconds to build): a store whose connection belongs to the event
+        loop's thread reads with one of its own."""
+        return self.load_messages(session_id)
+
     @abc.abstractmethod
     def replace_messages(self, session_id: str, messages: Sequence[StoredMessage]) -> None:
         """Make `messages` the session's whole history (compaction rewrites it)."""

@@ -291,16 +291,14 @@ class SqliteStore(Store):
     def load_messages(
         self, session_id: str, *, offset: int = 0, limit: int | None = None
     ) -> list[StoredMessage]:
-        rows = self._conn.execute(
-            "SELECT turn_id, body FROM messages WHERE session_id = ? ORDER BY id LIMIT ? OFFSET ?",
-            (session_id, -1 if limit is None else limit, offset),
-        ).fetchall()
-        if not rows:
-            return []
-        with _no_cycle_collection():
-            return [
-                StoredMessage(turn_id, message_from_dict(_decode(body))) for turn_id, body in rows
-            ]
+        return _messages(self._conn, session_id, offset, limit)
+
+    def read_messages(self, session_id: str) -> list[StoredMessage]:
+        conn = sqlite3.connect(self.path, timeout=self._busy_timeout_s)
+        try:
+            return _messages(conn, session_id, 0, None)
+        finally:
+            conn.close()
 
     def replace_messages(self, session_id: str, messages: Sequence[StoredMessage]) -> None:
         conn = self._write()
@@ -479,6 +477,19 @@ def open_store(data_dir: Path) -> SqliteStore:
     store = SqliteStore(database_path(data_dir))
     store.recover_interrupted()
     return store
+
+
+def _messages(
+    conn: sqlite3.Connection, session_id: str, offset: int, limit: int | None
+) -> list[StoredMessage]:
+    rows = conn.execute(
+        "SELECT turn_id, body FROM messages WHERE session_id = ? ORDER BY id LIMIT ? OFFSET ?",
+        (session_id, -1 if limit is None else limit, offset),
+    ).fetchall()
+    if not rows:
+        return []
+    with _no_cycle_collection():
+        return [StoredMessage(turn_id, message_from_dict(_decode(body))) for turn_id, body in rows]
 
 
 @contextlib.contextmanager
