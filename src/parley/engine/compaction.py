@@ -16,6 +16,7 @@ The compacted history replaces the stored one, and the host sees `progress` even
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -104,7 +105,7 @@ async def compact_if_needed(
         ),
     )
     target = int(window * TARGET) * CHARS_PER_TOKEN
-    plan = _Plan(_stored_history(session, turn_id), limit, target, overhead)
+    plan = _Plan(await _stored_history(session, turn_id), limit, target, overhead)
     trim_tool_outputs(plan)
     error: str | None = None
     if plan.chars > plan.limit_chars:
@@ -138,9 +139,11 @@ async def compact_if_needed(
     session.publish(turn_id, wire.Progress("compacted", _describe(plan, error), data))
 
 
-def _stored_history(session: Session, turn_id: str) -> list[StoredMessage]:
-    """The history with each message's turn id, as the store has it."""
-    stored = session.store.load_messages(session.id)
+async def _stored_history(session: Session, turn_id: str) -> list[StoredMessage]:
+    """The history with each message's turn id, as the store has it (read on a worker
+    thread: a history long enough to compact takes a while to build)."""
+    session.store.commit()  # what this process wrote is what the other connection reads
+    stored = await asyncio.to_thread(session.store.read_messages, session.id)
     if [m.message for m in stored] == session.history:
         return stored
     log.warning("session %s: stored history differs from memory; compacting memory's", session.id)
