@@ -1,6 +1,6 @@
 """A session not loaded in this process (evicted, or run by another) is read from the store
-when a turn starts on it, on a worker thread: a long history takes hundreds of milliseconds to
-build, and every other session keeps streaming meanwhile."""
+when a turn starts on it; a long history on a worker thread, since it takes hundreds of
+milliseconds to build, and every other session keeps streaming meanwhile."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ async def test_a_long_history_loads_off_the_event_loop(
     service: Service, tmp_path: Path, write_script: ScriptWriter, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(service_module, "IDLE_SESSIONS", 1)
+    monkeypatch.setattr(service_module, "LONG_HISTORY_TURNS", 0)  # messages written directly
     service.settings.script = str(write_script([{"type": "text", "text": "ok"}]))
     sid = service.create_session(wire.SessionCreateParams(cwd=str(tmp_path))).session_id
     words = Message("user", (TextBlock("hi there"),))  # short: no compaction before the turn

@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 
 # Sessions without a running turn kept loaded (history, provider client) for the next turn.
 IDLE_SESSIONS = 32
+# Turns past which a session's history is read on a worker thread (a few hundred messages and
+# more; ~3.5 µs each to build).
+LONG_HISTORY_TURNS = 50
 
 
 def session_info(
@@ -397,10 +400,14 @@ class Service:
         return session
 
     async def _session_off_loop(self, session_id: str) -> Session:
-        """_session, reading a history that is not loaded yet on a worker thread: a long one
-        takes hundreds of milliseconds to build, which every other session would wait for."""
+        """_session, reading a long history that is not loaded yet on a worker thread: it
+        takes up to hundreds of milliseconds to build, which every other session would wait
+        for. A short one is read at once: a thread and a connection cost more than it does,
+        and a thousand turns starting together would queue for the threads."""
         if session_id not in self._loaded:
             record = self._stored(session_id)
+            if record.turn_count < LONG_HISTORY_TURNS:
+                return self._session(session_id)
             self.store.commit()  # what this process wrote is what the other connection reads
             stored = await asyncio.to_thread(self.store.read_messages, session_id)
             history = [m.message for m in stored]
