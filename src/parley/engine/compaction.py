@@ -16,7 +16,6 @@ The compacted history replaces the stored one, and the host sees `progress` even
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -142,8 +141,7 @@ async def compact_if_needed(
 async def _stored_history(session: Session, turn_id: str) -> list[StoredMessage]:
     """The history with each message's turn id, as the store has it (read on a worker
     thread: a history long enough to compact takes a while to build)."""
-    session.store.commit()  # what this process wrote is what the other connection reads
-    stored = await asyncio.to_thread(session.store.read_messages, session.id)
+    stored = await session.store.read_history(session.id)
     if [m.message for m in stored] == session.history:
         return stored
     log.warning("session %s: stored history differs from memory; compacting memory's", session.id)

@@ -394,10 +394,7 @@ class Service:
             self._loaded.move_to_end(session_id)
             return session
         record = self._stored(session_id)
-        history = [m.message for m in self.store.load_messages(session_id)]
-        session = self._open(record, history, self._profile(record.profile, Path(record.cwd)))
-        self._keep(session)
-        return session
+        return self._load(record, [m.message for m in self.store.load_messages(session_id)])
 
     async def _session_off_loop(self, session_id: str) -> Session:
         """_session, reading a long history that is not loaded yet on a worker thread: it
@@ -408,15 +405,15 @@ class Service:
             record = self._stored(session_id)
             if record.turn_count < LONG_HISTORY_TURNS:
                 return self._session(session_id)
-            self.store.commit()  # what this process wrote is what the other connection reads
-            stored = await asyncio.to_thread(self.store.read_messages, session_id)
-            history = [m.message for m in stored]
+            history = [m.message for m in await self.store.read_history(session_id)]
             if session_id not in self._loaded:  # nobody loaded it meanwhile
-                profile = self._profile(record.profile, Path(record.cwd))
-                session = self._open(record, history, profile)
-                self._keep(session)
-                return session
+                return self._load(record, history)
         return self._session(session_id)
+
+    def _load(self, record: SessionRecord, history: list[Message]) -> Session:
+        session = self._open(record, history, self._profile(record.profile, Path(record.cwd)))
+        self._keep(session)
+        return session
 
     def _keep(self, session: Session) -> None:
         """Keep a loaded session for its next turn; forget the least recently used idle ones."""

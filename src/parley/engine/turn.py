@@ -152,7 +152,9 @@ class _Turn:
         separator = "\n\n" if self.reply else ""
         try:
             async for event in session.provider.stream(request):
-                if session.hub.backlog >= STORE_BACKLOG_LIMIT:  # whatever the model streams
+                # Whatever the model streams; room() checks too, but this is every delta's
+                # path and a coroutine per delta costs more than the comparison.
+                if session.hub.backlog >= STORE_BACKLOG_LIMIT:
                     await session.hub.room()
                 if isinstance(event, model.ThinkingDelta):
                     thinking.append(event.text)

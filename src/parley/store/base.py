@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -67,6 +68,12 @@ class Store(abc.ABC):
         hundreds of milliseconds to build): a store whose connection belongs to the event
         loop's thread reads with one of its own."""
         return self.load_messages(session_id)
+
+    async def read_history(self, session_id: str) -> list[StoredMessage]:
+        """read_messages on a worker thread, what this process wrote committed first so that
+        the reading connection sees it."""
+        self.commit()
+        return await asyncio.to_thread(self.read_messages, session_id)
 
     @abc.abstractmethod
     def replace_messages(self, session_id: str, messages: Sequence[StoredMessage]) -> None:
