@@ -46,6 +46,7 @@ def _rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
             ).fetchall(),
             "events": conn.execute(
                 "SELECT session_id, seq, turn_id, method, params FROM events"
+                " JOIN session_keys ON key = session_key"
                 " ORDER BY session_id, seq"
             ).fetchall(),
         }

@@ -19,6 +19,9 @@ from parley.store.records import StoredEvent
 from parley.store.sqlite import SqliteStore, open_store
 from tests.store.store_fixtures import record
 
+# The events with their sessions' ids (the table has the sessions' keys).
+EVENTS = "(SELECT k.session_id, e.* FROM events e JOIN session_keys k ON k.key = e.session_key)"
+
 
 def _peek(path: Path, sql: str, *args: object) -> list[tuple[object, ...]]:
     """Read with a connection of its own: it sees only what was committed."""
@@ -219,7 +222,7 @@ async def test_events_written_in_batches_are_durable_when_the_store_says_so(
     ]
     batch.append(("s1", StoredEvent(600, "t1", "result/final", big)))
     await _write(store, batch)
-    rows = _peek(path, "SELECT seq, params FROM events WHERE session_id = 's1' ORDER BY seq")
+    rows = _peek(path, f"SELECT seq, params FROM {EVENTS} WHERE session_id = 's1' ORDER BY seq")
     assert [r[0] for r in rows] == list(range(1, 601))
     assert rows[0][1] == '{"text":"w1"}'
     assert rows[-1][1] == orjson.dumps(big).decode()
@@ -245,6 +248,29 @@ async def test_an_event_the_database_refuses_costs_the_others_nothing(tmp_path: 
     assert [(e.seq, e.params) for e in store.events_after("kept", 0)] == [(1, {}), (2, {"x": 1})]
     assert list(store.events_after("gone", 0)) == []
     store.close()
+
+
+async def test_a_session_deleted_and_created_again_elsewhere_gets_its_own_events(
+    tmp_path: Path,
+) -> None:
+    """Events are written under a session's key, which this process caches: another process
+    deleting the session and creating one with the same id gives it a new key, and neither
+    session ever gets the other's events."""
+    path, here = _store_with(tmp_path, "s1")
+    await _write(here, [("s1", StoredEvent(1, "t1", "progress", {"old": 1}))])
+    elsewhere = SqliteStore(path)
+    assert elsewhere.delete_session("s1")
+    elsewhere.create_session(record("s1"))
+    elsewhere.commit()
+    # Still cached here: the old key names no session any more, so the row is refused.
+    await _write(here, [("s1", StoredEvent(1, "t1", "progress", {"stale": 1}))])
+    assert list(here.events_after("s1", 0)) == []
+    here.begin_turn("s1", "t2")  # a turn looks the key up again
+    await _write(here, [("s1", StoredEvent(1, "t2", "progress", {"new": 1}))])
+    assert [e.params for e in elsewhere.events_after("s1", 0)] == [{"new": 1}]
+    assert _peek(path, f"SELECT session_id, seq FROM {EVENTS}") == [("s1", 1)]
+    elsewhere.close()
+    here.close()
 
 
 async def test_events_wait_for_the_store_s_own_open_transaction_not_a_busy_timeout(
@@ -289,7 +315,7 @@ async def test_batches_that_queue_up_are_stored_together_in_the_order_they_came(
     await asyncio.sleep(0.1)
     store._end()
     await asyncio.wait_for(asyncio.gather(*done), 5)
-    order = _peek(path, "SELECT session_id, seq FROM events ORDER BY id")
+    order = _peek(path, f"SELECT session_id, seq FROM {EVENTS} ORDER BY id")
     assert order == [("a", 1), ("a", 2), ("b", 1), ("a", 3), ("b", 2), ("a", 4)]
     assert [e.params for e in store.events_after("a", 2)] == [large, {"text": "4"}]
     # Without a large row, the queued arrays become one statement: still in order.

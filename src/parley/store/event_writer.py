@@ -33,12 +33,13 @@ from parley.store.records import StoredEvent
 log = logging.getLogger(__name__)
 
 Batch = Sequence[tuple[str, StoredEvent]]
-Row = tuple[str, int, str, str, str]
+Row = tuple[int, int, str, str, str]  # session key, seq, turn id, method, params
 Chunk = str | Row  # many rows as one JSON array, or one row
+SessionKey = Callable[[str], int | None]
 
-INSERT_ROW = "INSERT INTO events (session_id, seq, turn_id, method, params) VALUES (?, ?, ?, ?, ?)"
+INSERT_ROW = "INSERT INTO events (session_key, seq, turn_id, method, params) VALUES (?, ?, ?, ?, ?)"
 INSERT_ROWS = (
-    "INSERT INTO events (session_id, seq, turn_id, method, params)"
+    "INSERT INTO events (session_key, seq, turn_id, method, params)"
     " SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'),"
     " json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]')"
     " FROM json_each(?)"
@@ -75,10 +76,11 @@ class EventWriter:
         )
         self._checkpointing.start()
 
-    def submit(self, batch: Batch, done: Callable[[], object]) -> None:
-        """Store `batch`; `done` is then called on the caller's event loop."""
+    def submit(self, batch: Batch, key: SessionKey, done: Callable[[], object]) -> None:
+        """Store `batch`; `done` is then called on the caller's event loop. `key` gives a
+        session's key (None: the session is gone, its events with it)."""
         # Encoded here: memory the event thread allocated would stay in its own malloc arena.
-        chunks = encode(batch)
+        chunks = encode(batch, key)
         loop = asyncio.get_running_loop()
         with self._ready:
             self._queue.append((chunks, done, loop))
@@ -160,7 +162,7 @@ class EventWriter:
                     try:
                         conn.execute(INSERT_ROW, row)
                     except sqlite3.IntegrityError as exc:
-                        log.warning("event %s of session %s not stored: %s", row[1], row[0], exc)
+                        log.warning("event %s of session #%s not stored: %s", row[1], row[0], exc)
             conn.execute("COMMIT")
 
     def _checkpoints(self) -> None:
@@ -185,7 +187,7 @@ class EventWriter:
             log.debug("checkpoint skipped: %s", exc)
 
 
-def encode(batch: Batch) -> list[Chunk]:
+def encode(batch: Batch, key: SessionKey) -> list[Chunk]:
     """The batch as statements' parameters, in order: each run of small rows as one JSON array
     (for INSERT_ROWS; as a str, since SQLite's JSON functions refuse, or from 3.45 misread, a
     blob), each large row on its own (for INSERT_ROW): SQLite would parse a large text inside
@@ -193,7 +195,9 @@ def encode(batch: Batch) -> list[Chunk]:
     chunks: list[Chunk] = []
     small: list[Row] = []
     for session_id, event in batch:
-        row = (session_id, event.seq, event.turn_id, event.method, event.json)
+        if (session_key := key(session_id)) is None:
+            continue
+        row = (session_key, event.seq, event.turn_id, event.method, event.json)
         if len(row[4]) > LARGE_PARAMS:
             if small:
                 chunks.append(_dumps(small))

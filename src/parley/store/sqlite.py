@@ -61,7 +61,8 @@ _SESSION_COLUMNS = """
     s.updated_at, s.title, s.tags, s.additional_directories, s.input_tokens, s.output_tokens,
     s.cache_read_tokens, s.cache_write_tokens, s.cost_usd, s.forked_from, s.remembered,
     s.mcp_servers, s.agent, s.agent_session, s.agent_fork,
-    (SELECT COALESCE(MAX(seq), 0) FROM events e WHERE e.session_id = s.session_id),
+    (SELECT COALESCE(MAX(e.seq), 0) FROM session_keys k JOIN events e ON e.session_key = k.key
+     WHERE k.session_id = s.session_id),
     (SELECT COALESCE(MAX(number), 0) FROM turns t WHERE t.session_id = s.session_id)
 """
 _MAX_SEQ = 2**63 - 1
@@ -73,6 +74,8 @@ class SqliteStore(Store):
         self._busy_timeout_s = busy_timeout_s
         self._lock = threading.Lock()  # held by whichever of us has a write transaction open
         self._writer: EventWriter | None = None
+        # Sessions' keys in the events table, for the hot path: every event is written by key.
+        self._keys: dict[str, int] = {}
         try:
             self._conn = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout_s)
             self._conn.execute("PRAGMA journal_mode = WAL")
@@ -137,7 +140,26 @@ class SqliteStore(Store):
             )
         except sqlite3.IntegrityError:
             raise KeyError(record.session_id) from None
+        key = conn.execute(
+            "INSERT INTO session_keys (session_id) VALUES (?)", (record.session_id,)
+        ).lastrowid
+        assert key is not None
+        self._keys[record.session_id] = key
         self._write_tags(record.session_id, record.created_at, record.tags)
+
+    def _key(self, session_id: str) -> int | None:
+        """The session's key in the events table (None: no such session). Cached: a key is
+        never given twice, and begin_turn looks it up again, so a session another process
+        deleted and created again under the same id is written under its new key."""
+        key = self._keys.get(session_id)
+        if key is None:
+            row = self._conn.execute(
+                "SELECT key FROM session_keys WHERE session_id = ?", (session_id,)
+            ).fetchone()
+            if row is None:
+                return None
+            key = self._keys[session_id] = row[0]
+        return key
 
     def _write_tags(self, session_id: str, created_at: str, tags: Sequence[str]) -> None:
         conn = self._conn
@@ -215,6 +237,7 @@ class SqliteStore(Store):
         ).fetchone()
         if running is not None and owner.is_alive(running[1] or ""):
             raise session_busy(session_id, running[0])
+        self._keys.pop(session_id, None)
         return conn.execute("DELETE FROM sessions WHERE session_id = ?", (session_id,)).rowcount > 0
 
     def fork_session(self, source_id: str, new_id: str, at_turn: int | None) -> SessionRecord:
@@ -314,8 +337,11 @@ class SqliteStore(Store):
         conn = self._conn
         if not conn.in_transaction:
             self._write()
+        key = self._key(session_id)
+        if key is None:
+            raise session_not_found(session_id)
         try:
-            conn.execute(INSERT_ROW, (session_id, seq, turn_id, method, _encode(params)))
+            conn.execute(INSERT_ROW, (key, seq, turn_id, method, _encode(params)))
         except sqlite3.IntegrityError:
             raise ValueError(f"seq {seq} of session {session_id!r} is already stored") from None
 
@@ -324,7 +350,7 @@ class SqliteStore(Store):
             self._writer = EventWriter(self.path, self._lock, self._busy_timeout_s)
             # The event writer checkpoints the log now, beside its writes, off the loop.
             self._conn.execute("PRAGMA wal_autocheckpoint = 0")
-        self._writer.submit(batch, done)
+        self._writer.submit(batch, self._key, done)
 
     def events_after(
         self,
@@ -338,7 +364,8 @@ class SqliteStore(Store):
         # sent on as it is never decodes them.
         rows = self._conn.execute(
             "SELECT seq, turn_id, method, params FROM events"
-            " WHERE session_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+            " WHERE session_key = (SELECT key FROM session_keys WHERE session_id = ?)"
+            " AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
             (session_id, after_seq, _MAX_SEQ if up_to is None else up_to, limit or -1),
         )
         return [StoredEvent(seq, t, method, json=params) for seq, t, method, params in rows]
@@ -348,7 +375,8 @@ class SqliteStore(Store):
     def begin_turn(self, session_id: str, turn_id: str) -> SessionRecord:
         conn = self._exclusive()
         try:
-            if self.load_session(session_id) is None:
+            self._keys.pop(session_id, None)
+            if self._key(session_id) is None:
                 raise session_not_found(session_id)
             running = conn.execute(
                 "SELECT turn_id, owner FROM turns WHERE session_id = ? AND status = 'running'",
@@ -424,10 +452,11 @@ class SqliteStore(Store):
         tail: list[StoredEvent] = []
         last_seq = 0
         # A session runs one turn at a time, so the running turn's events are the newest.
+        key = self._key(session_id)
         for seq, tid, method, params in conn.execute(
-            "SELECT seq, turn_id, method, params FROM events WHERE session_id = ?"
+            "SELECT seq, turn_id, method, params FROM events WHERE session_key = ?"
             " ORDER BY seq DESC",
-            (session_id,),
+            (key,),
         ):
             last_seq = max(last_seq, seq)
             if tid != turn_id:
@@ -437,8 +466,7 @@ class SqliteStore(Store):
         closing = close_interrupted(session_id, turn_id, tail)
         if closing.event is not None:
             method, params = closing.event
-            row = (session_id, last_seq + 1, turn_id, method, _encode(params))
-            conn.execute(INSERT_ROW, row)
+            conn.execute(INSERT_ROW, (key, last_seq + 1, turn_id, method, _encode(params)))
         conn.execute(
             "UPDATE turns SET status = ?, result = ?, owner = NULL"
             " WHERE session_id = ? AND turn_id = ?",
