@@ -72,8 +72,13 @@ async def test_cancel_then_submit_at_once_runs_the_new_turn_every_time(
                 "params": {"sessionId": sid, "prompt": "go"},
             }
             await server.write(frame(server, cancel) + frame(server, submit))  # back to back
-            answer = await server.response(running)
+            before: list[dict[str, Any]] = []
+            answer = await server.response(running, into=before)
             assert answer["result"]["stopReason"] == "cancelled", answer
+            # The answer comes after the cancelled turn's events, before the next turn's.
+            assert (
+                len({m["params"]["turnId"] for m in before if "turnId" in m.get("params", {})}) <= 1
+            )
             await started(server, sid)  # the next one runs instead of getting session_busy
         await server.send({"jsonrpc": "2.0", "method": "$/cancelRequest", "params": {"id": "t50"}})
         last = await server.response("t50")

@@ -81,6 +81,8 @@ def test_the_peer_relies_only_on_the_pygls_members_its_docstring_names() -> None
         "writer",
         "include_headers",
     ]
+    params = inspect.signature(JsonRPCProtocol._send_response).parameters
+    assert list(params) == ["self", "msg_id", "result", "error"]
     for name in ("_send_handler_result", "_serialize_message", "_get_handler", "msg_id"):
         assert hasattr(JsonRPCProtocol, name), name
     # What the peer overrides, and nothing else of pygls's protocol.
@@ -96,5 +98,6 @@ def test_the_peer_relies_only_on_the_pygls_members_its_docstring_names() -> None
         "_handle_cancel_notification",
         "_get_handler",
         "_send_data",
+        "_send_response",
         "notify",
     }

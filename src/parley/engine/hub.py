@@ -16,6 +16,7 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Callable, Iterable
+from typing import Protocol
 
 from parley.store.base import Store
 from parley.store.records import StoredEvent
@@ -27,6 +28,17 @@ DEFAULT_QUEUE_LIMIT = 8192
 # model streaming faster than the disk takes it must not fill the memory.
 STORE_BACKLOG_LIMIT = 8192
 REPLAY_PAGE = 512
+
+
+class Sink(Protocol):
+    """Where a subscriber that can write at once takes events from the hub's callback, without
+    a turn of the loop through its queue: a stdio connection writes them to its pipe."""
+
+    def take(self, session_id: str, event: StoredEvent) -> bool:
+        """Deliver the event now; False when it cannot now (it is then queued)."""
+
+    def taken(self) -> None:
+        """The batch whose events `take` was given is over (write them out)."""
 
 
 class FellBehind(Exception):  # a state a subscriber learns of, not a bug
@@ -50,6 +62,7 @@ class Hub:
         self._committed: dict[str, int] = {}
         self._when: dict[str, list[tuple[int, Callable[[], object]]]] = {}
         self._progressed: asyncio.Event | None = None
+        self._took: set[Sink] = set()  # sinks given events in the batch being handed out
 
     # --- publishing ---------------------------------------------------------------------------
 
@@ -86,6 +99,10 @@ class Hub:
             committed[session_id] = event.seq
             for subscriber in tuple(subscribers.get(session_id, ())):
                 subscriber.offer(session_id, event)
+        if self._took:
+            took, self._took = self._took, set()
+            for sink in took:
+                sink.taken()
         for session_id in {session_id for session_id, _ in batch} & self._when.keys():
             self._run_due(session_id)
         if self._progressed is not None:
@@ -182,6 +199,7 @@ class Subscription:
         self._waiter: asyncio.Future[None] | None = None
         self._dropped = False
         self._closed = False
+        self.sink: Sink | None = None
 
     @property
     def sessions(self) -> Iterable[str]:
@@ -216,6 +234,10 @@ class Subscription:
         """Called by the hub with each committed event of a followed session."""
         if session_id in self._replaying or event.seq <= self._cursors.get(session_id, event.seq):
             return  # the replay reads it from the store, or it was handed out already
+        if not self._queue and (sink := self.sink) is not None and sink.take(session_id, event):
+            self._cursors[session_id] = event.seq
+            self.hub._took.add(sink)
+            return
         if len(self._queue) >= self.limit:
             self._drop()
             return

@@ -1,24 +1,37 @@
 """Delivering a subscription's events to a door, in order, a batch at a time.
 
 A door (a stdio connection, the terminal, an ACP connection) gives the pump a coroutine that
-writes a batch to its wire. The pump also lets the door wait until a session's events up to a
-seq have been written (a turn's answer goes out after its last event) and, when the door fell
-behind and was dropped by the hub, follows again from where it was: the missed events come
-from the store, so a door that stops reading for a while loses nothing and holds no memory.
+writes a batch to its wire. One that can also write without waiting (a `Direct` door) is given
+live events from the hub's callback as they become durable, a turn of the loop sooner than
+through the pump's task, whenever nothing is queued before them and its wire takes them.
+The pump also lets the door act once a session's events up to a seq have been written (a
+turn's answer goes out right after its last event) and, when the door fell behind and was
+dropped by the hub, follows again from where it was: the missed events come from the store,
+so a door that stops reading for a while loses nothing and holds no memory.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Protocol
 
-from parley.engine.hub import DEFAULT_QUEUE_LIMIT, FellBehind, Hub
+from parley.engine.hub import DEFAULT_QUEUE_LIMIT, FellBehind, Hub, Subscription
 from parley.store.records import StoredEvent
 
 log = logging.getLogger(__name__)
 
 Batch = list[tuple[str, StoredEvent]]
+
+
+class Direct(Protocol):
+    def write_now(self, batch: Batch) -> bool:
+        """Write the batch if the wire takes it now; False when it does not (the peer is not
+        reading): the events then wait in the pump's queue, bounded."""
+
+    def flush(self) -> None:
+        """Send what write_now wrote."""
 
 
 class Pump:
@@ -29,14 +42,24 @@ class Pump:
         *,
         answers_approvals: bool = False,
         limit: int = DEFAULT_QUEUE_LIMIT,
+        direct: Direct | None = None,
     ) -> None:
         self.hub = hub
         self._deliver = deliver
         self._answers = answers_approvals
         self._limit = limit
-        self.subscription = hub.subscribe(limit=limit, answers_approvals=answers_approvals)
+        self._direct = direct
+        self._delivering = False  # the task is writing a batch: later events wait for it
         self._delivered: dict[str, int] = {}
-        self._waiters: dict[str, list[tuple[int, asyncio.Future[None]]]] = {}
+        # Per session: (seq, callback) to call once its events up to seq are delivered.
+        self._waiters: dict[str, list[tuple[int, Callable[[], object]]]] = {}
+        self.subscription = self._subscribe()
+
+    def _subscribe(self) -> Subscription:
+        subscription = self.hub.subscribe(limit=self._limit, answers_approvals=self._answers)
+        if self._direct is not None:
+            subscription.sink = self
+        return subscription
 
     def follow(self, session_id: str, after_seq: int | None = None) -> int:
         """Deliver the session's events: live from now, or every stored one after `after_seq`
@@ -55,11 +78,22 @@ class Pump:
 
     async def reached(self, session_id: str, seq: int) -> None:
         """Wait until the session's events up to `seq` have been delivered."""
-        if self._delivered.get(session_id, 0) >= seq or not self.follows(session_id):
-            return
-        waiter = asyncio.get_running_loop().create_future()
-        self._waiters.setdefault(session_id, []).append((seq, waiter))
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def done() -> None:
+            if not waiter.done():
+                waiter.set_result(None)
+
+        self.when_delivered(session_id, seq, done)
         await waiter
+
+    def when_delivered(self, session_id: str, seq: int, callback: Callable[[], object]) -> None:
+        """Call `callback` right after the session's event `seq` is written, before any later
+        one (at once if it was, or if the session is not followed)."""
+        if self._delivered.get(session_id, 0) >= seq or not self.follows(session_id):
+            callback()
+        else:
+            self._waiters.setdefault(session_id, []).append((seq, callback))
 
     async def run(self) -> None:
         """Deliver until closed."""
@@ -71,27 +105,63 @@ class Pump:
                 continue
             if not batch:
                 return
+            self._delivering = True
             try:
-                await self._deliver(batch)
-            except Exception:  # a bug must cost these events, never every later one
-                log.exception("could not deliver %d events", len(batch))
-            touched = set()
-            for session_id, event in batch:
-                self._delivered[session_id] = event.seq
-                touched.add(session_id)
-            for session_id in touched:
-                self._wake(session_id)
+                for part in self._parts(batch):
+                    try:
+                        await self._deliver(part)
+                    except Exception:  # a bug must cost these events, never every later one
+                        log.exception("could not deliver %d events", len(part))
+                    touched = set()
+                    for session_id, event in part:
+                        self._delivered[session_id] = event.seq
+                        touched.add(session_id)
+                    for session_id in touched:
+                        self._wake(session_id)
+            finally:
+                self._delivering = False
+
+    def _parts(self, batch: Batch) -> Iterator[Batch]:
+        """The batch, cut after each event something waits for: what it does comes right
+        after that event, before the later ones."""
+        start = 0
+        for i, (session_id, event) in enumerate(batch):
+            waiters = self._waiters.get(session_id)
+            if waiters and any(seq <= event.seq for seq, _ in waiters):
+                yield batch[start : i + 1]
+                start = i + 1
+        if start < len(batch):
+            yield batch[start:]
 
     def close(self) -> None:
         self.subscription.close()
-        for waiters in self._waiters.values():
-            for _, waiter in waiters:
-                if not waiter.done():
-                    waiter.set_result(None)
-        self._waiters.clear()
+        waiting, self._waiters = self._waiters, {}
+        for waiters in waiting.values():
+            for _, callback in waiters:
+                _call(callback)
+
+    # --- Sink: live events straight from the hub, for a Direct door --------------------------
+
+    def take(self, session_id: str, event: StoredEvent) -> bool:
+        assert self._direct is not None
+        if self._delivering:
+            return False
+        try:
+            if not self._direct.write_now([(session_id, event)]):
+                return False
+        except Exception:  # as in run(): a bug costs this event only
+            log.exception("could not deliver event %d of %s", event.seq, session_id)
+        self._delivered[session_id] = event.seq
+        if session_id in self._waiters:
+            self._wake(session_id)
+        return True
+
+    def taken(self) -> None:
+        assert self._direct is not None
+        self._direct.flush()
 
     def _resubscribe(self, cursors: dict[str, int]) -> None:
-        self.subscription = self.hub.subscribe(limit=self._limit, answers_approvals=self._answers)
+        self.subscription = self._subscribe()
         for session_id, seq in cursors.items():
             self.subscription.add(session_id, seq)
 
@@ -100,14 +170,20 @@ class Pump:
         if not waiters:
             return
         delivered = self._delivered.get(session_id, 0)
-        keep = []
-        for seq, waiter in waiters:
-            if seq <= delivered:
-                if not waiter.done():
-                    waiter.set_result(None)
-            else:
-                keep.append((seq, waiter))
+        due = [callback for seq, callback in waiters if seq <= delivered]
+        if not due:
+            return
+        keep = [(seq, callback) for seq, callback in waiters if seq > delivered]
         if keep:
             self._waiters[session_id] = keep
         else:
             del self._waiters[session_id]
+        for callback in due:
+            _call(callback)
+
+
+def _call(callback: Callable[[], object]) -> None:
+    try:
+        callback()
+    except Exception:  # one waiter's failure must not cost the others, nor the delivery
+        log.exception("a callback waiting for delivered events failed")

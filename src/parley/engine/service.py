@@ -495,7 +495,7 @@ class Service:
         """The turn's task is over: once its events are durable, store how it ended, free
         the session and give the result (a host never has a result before its events)."""
         result = _outcome(session, handle, task)
-        handle.final_seq = session.record.last_seq
+        handle.end(result, session.record.last_seq)
         self.hub.when_stored(
             session.id, handle.final_seq, lambda: self._finished(session, handle, result)
         )

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator
+import logging
+from collections.abc import Callable, Generator
 from typing import Any
 
 from parley.protocol import types as wire
+
+log = logging.getLogger(__name__)
 
 
 class TurnHandle:
@@ -19,14 +22,36 @@ class TurnHandle:
         # The seq of the turn's last event once it has ended: a door that has delivered it has
         # delivered the whole turn. 0 for a turn answered from the store.
         self.final_seq = 0
+        self.result: wire.TurnResult | None = None  # once the turn has ended
+        self._ended: list[Callable[[], object]] = []
         # Tools that needed a person's approval when nobody could be asked (`parley run` exit 3).
         self.unasked: list[str] = []
 
     @classmethod
     def finished(cls, session_id: str, result: wire.TurnResult) -> TurnHandle:
         handle = cls(session_id, result.turn_id)
+        handle.end(result, 0)
         handle.outcome.set_result(result)
         return handle
+
+    def when_ended(self, callback: Callable[[], object]) -> None:
+        """Call `callback` as soon as the turn's task is over and `result` and `final_seq` are
+        known (at once if they are): before its last events are durable, so a door can act
+        right after it delivers them, before any later event of the session."""
+        if self.result is not None:
+            callback()
+        else:
+            self._ended.append(callback)
+
+    def end(self, result: wire.TurnResult, final_seq: int) -> None:
+        self.result = result
+        self.final_seq = final_seq
+        callbacks, self._ended = self._ended, []
+        for callback in callbacks:
+            try:
+                callback()
+            except Exception:  # one door's failure must not cost the turn its ending
+                log.exception("a callback for the end of turn %s failed", self.turn_id)
 
     def cancel(self) -> bool:
         """Ask the turn to stop; it still ends with its one `error` event and a result."""

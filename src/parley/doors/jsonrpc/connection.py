@@ -26,7 +26,7 @@ from parley.protocol.errors import RpcCode
 from parley.store.base import Store
 
 if TYPE_CHECKING:
-    from parley.engine.pump import Batch, Pump
+    from parley.engine.pump import Batch, Direct, Pump
     from parley.engine.service import Service
 
 log = logging.getLogger(__name__)
@@ -78,12 +78,21 @@ class JsonRpcConnection(JsonRPCServer, abc.ABC):
         """This connection's delivery of the sessions it follows."""
         from parley.engine.pump import Pump
 
-        pump = Pump(self.service.hub, self.deliver, answers_approvals=self.answers_approvals())
+        pump = Pump(
+            self.service.hub,
+            self.deliver,
+            answers_approvals=self.answers_approvals(),
+            direct=self.direct(),
+        )
         self._delivering = asyncio.get_running_loop().create_task(pump.run())
         return pump
 
     def answers_approvals(self) -> bool:
         return False
+
+    def direct(self) -> Direct | None:
+        """The door, if it can also write events without waiting (see engine/pump.py)."""
+        return None
 
     @abc.abstractmethod
     async def deliver(self, batch: Batch) -> None:

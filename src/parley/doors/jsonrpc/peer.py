@@ -4,7 +4,8 @@ The only module that subclasses pygls's protocol. What it relies on of pygls is 
 tests/server/test_pygls_core.py: `JsonRPCProtocol.__init__(server, converter)`, its feature
 table (`fm.features`, `fm.builtin_features`), `_handle_request` (handlers that wait run as
 its tasks, answered by `_send_handler_result`), `_request_futures` (those tasks, by request
-id), `_ctx_msg_id`, `_serialize_message`, `set_writer` and `writer`. Everything else a door
+id), `_send_response` (the answer of such a task), `_ctx_msg_id`, `_serialize_message`,
+`set_writer` and `writer`. Everything else a door
 needs is here: envelope checks with -32700/-32600 answers, inline answers for handlers that
 never wait, server -> client requests with their own table, `$/cancelRequest` both ways, and
 notifications a door handles itself. A door registers its methods on the server
@@ -55,6 +56,7 @@ class JsonRpcPeer(JsonRPCProtocol):
         self.on_cancel: Callable[[MsgId], bool] = lambda _: False
         self.notification_handlers: dict[str, Callable[[Any], None]] = {}
         self._outgoing: dict[MsgId, asyncio.Future[Any]] = {}
+        self._answered: set[MsgId] = set()  # requests answered before their handler returned
 
     # --- receiving ---------------------------------------------------------------------------
 
@@ -164,6 +166,18 @@ class JsonRpcPeer(JsonRPCProtocol):
             log.exception("could not serialize a message; dropped it")
             return
         self.writer.write(body)
+
+    def answer(self, msg_id: MsgId, result: Any) -> None:
+        """Answer a request whose handler is still running, at this point of the output; what
+        the handler then returns (or raises) is not sent."""
+        self._answered.add(msg_id)
+        self._send_data({"jsonrpc": "2.0", "id": msg_id, "result": result})
+
+    def _send_response(self, msg_id: MsgId, result: Any = None, error: Any = None) -> None:
+        if msg_id in self._answered:
+            self._answered.discard(msg_id)
+            return
+        super()._send_response(msg_id, result, error)
 
     def _invalid(self, msg_id: MsgId | None, message: str) -> None:
         self.send_error(msg_id, RpcCode.INVALID_REQUEST, message)

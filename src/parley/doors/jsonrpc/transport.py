@@ -90,6 +90,10 @@ class Outbox:
         if not self._closed:
             await self._flow.writable.wait()
 
+    def takes_more(self) -> bool:
+        """Whether the peer is reading what was sent (or is gone: nothing waits for it)."""
+        return self._closed or self._flow.writable.is_set()
+
     def write(self, body: bytes) -> None:
         """pygls's writer interface: `body` is one serialized JSON-RPC message."""
         if self._closed:

@@ -85,9 +85,29 @@ class ParleyServer(JsonRpcConnection):
 
     # --- events --------------------------------------------------------------------------------
 
+    def direct(self) -> ParleyServer:
+        return self
+
     async def deliver(self, batch: Batch) -> None:
-        assert self.negotiated is not None
         assert self.outbox is not None
+        self._write(batch)
+        # A host that stops reading holds the pump here; the hub drops it once its queue is
+        # full, and it follows again from the store when the host reads: nothing is lost.
+        await self.outbox.writable()
+
+    def write_now(self, batch: Batch) -> bool:
+        assert self.outbox is not None
+        if not self.outbox.takes_more():
+            return False
+        self._write(batch)
+        return True
+
+    def flush(self) -> None:
+        assert self.outbox is not None
+        self.outbox.flush()
+
+    def _write(self, batch: Batch) -> None:
+        assert self.negotiated is not None
         events = self.negotiated.events
         notify = self.protocol.notify_json
         params = wire.notification_params_json
@@ -97,9 +117,6 @@ class ParleyServer(JsonRpcConnection):
                 notify(event.method, params(session_id, event.turn_id, event.seq, event.json))
             if approvals is not None:
                 approvals.see(event)
-        # A host that stops reading holds the pump here; the hub drops it once its queue is
-        # full, and it follows again from the store when the host reads: nothing is lost.
-        await self.outbox.writable()
 
 
 def serve(

@@ -8,6 +8,7 @@ from parley.core.errors import ErrorCode, ParleyError
 from parley.core.ids import new_id
 from parley.protocol import methods as m
 from parley.protocol import types as wire
+from parley.protocol.codec import unstructure
 
 if TYPE_CHECKING:
     from parley.doors.jsonrpc.dispatch import Handler
@@ -62,8 +63,21 @@ def handlers(server: ParleyServer) -> dict[str, Handler]:
         server.turn_requests[request_id] = (p.session_id, turn_id)
         try:
             handle = await service.start_turn(p.session_id, p.prompt, turn_id)
+
+            def answer() -> None:
+                # Written by the pump right after the turn's last event (its result/final or
+                # error): before the events of a turn started at once after it, which this
+                # task, woken a few turns of the loop later, could not promise.
+                result = unstructure(handle.result)
+                server.pump.when_delivered(
+                    p.session_id,
+                    handle.final_seq,
+                    lambda: server.protocol.answer(request_id, result),
+                )
+
+            handle.when_ended(answer)
             result = await handle
-            # The turn's events, its result/final or error last, go out before this answer.
+            # Answered by then (what is returned is not sent again), unless that failed.
             await server.pump.reached(p.session_id, handle.final_seq)
             return result
         finally:
