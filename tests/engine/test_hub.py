@@ -256,3 +256,34 @@ async def test_a_model_faster_than_the_store_waits_for_it_instead_of_filling_mem
     result, peak = await backlog_peak(service, monkeypatch, turn)
     assert result.stop_reason == "end_turn"
     assert STORE_BACKLOG_LIMIT <= peak < STORE_BACKLOG_LIMIT + 100
+
+
+async def test_events_go_to_an_idle_store_writer_at_once_and_wait_for_a_busy_one(
+    service: Service, tmp_path: Path, write_script: ScriptWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A busy loop's turn takes a millisecond or more: an event the store's writer could take
+    now is not held until its end; one published while the writer is busy joins the next batch."""
+    sid = session(service, tmp_path, write_script([{"type": "text", "text": "hi"}]))
+    hub, store = service.hub, service.store
+    hub.publish(sid, StoredEvent(1, "t1", "progress", json="{}"))
+    await hub.drain()
+    for _ in range(500):  # the writer thread says it waits for work
+        if store.takes_events_now():
+            break
+        await asyncio.sleep(0.01)
+    batches: list[int] = []
+    write = store.write_events
+    monkeypatch.setattr(
+        store, "write_events", lambda batch, done: (batches.append(len(batch)), write(batch, done))
+    )
+    store._begin()  # type: ignore[attr-defined]  # holds the writer at its next batch
+    hub.publish(sid, StoredEvent(2, "t1", "progress", json="{}"))
+    assert batches == [1]  # handed over at once
+    hub.publish(sid, StoredEvent(3, "t1", "progress", json="{}"))
+    hub.publish(sid, StoredEvent(4, "t1", "progress", json="{}"))
+    assert batches == [1]
+    await asyncio.sleep(0)
+    assert batches == [1, 2]  # together, at the end of the loop's turn
+    store._end()  # type: ignore[attr-defined]
+    await asyncio.wait_for(hub.drain(), 10)
+    assert [e.seq for e in store.events_after(sid, 0)] == [1, 2, 3, 4]

@@ -72,13 +72,18 @@ class Hub:
             self._committed[session_id] = event.seq - 1
         self._pending.append((session_id, event))
         self.backlog += 1
+        if self.store.takes_events_now():
+            self.flush()  # what is published meanwhile goes with the next one
+            return
         if not self._scheduled:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self.flush)
 
     def flush(self) -> None:
         """Hand what was published to the store, as one batch: a burst of deltas from many
-        turns costs one write, not one each (and the store may add later batches to it)."""
+        turns costs one write, not one each (and the store may add later batches to it). At
+        the end of this turn of the loop, or at once while the store's writer is idle: a busy
+        loop's turn takes a millisecond or more, which every event would wait otherwise."""
         self._scheduled = False
         if not self._pending:
             return

@@ -393,8 +393,10 @@ class Service:
         if session is not None:
             self._loaded.move_to_end(session_id)
             return session
-        record = self._stored(session_id)
-        return self._load(record, [m.message for m in self.store.load_messages(session_id)])
+        return self._load(self._stored(session_id), self._history(session_id))
+
+    def _history(self, session_id: str) -> list[Message]:
+        return [m.message for m in self.store.load_messages(session_id)]
 
     async def _session_off_loop(self, session_id: str) -> Session:
         """_session, reading a long history that is not loaded yet on a worker thread: it
@@ -404,7 +406,7 @@ class Service:
         if session_id not in self._loaded:
             record = self._stored(session_id)
             if record.turn_count < LONG_HISTORY_TURNS:
-                return self._session(session_id)
+                return self._load(record, self._history(session_id))
             history = [m.message for m in await self.store.read_history(session_id)]
             if session_id not in self._loaded:  # nobody loaded it meanwhile
                 return self._load(record, history)
@@ -469,7 +471,7 @@ class Service:
         if stored.last_seq != session.record.last_seq:
             # Another process ran turns on this session since it was loaded here.
             session.record = stored
-            session.history = [m.message for m in self.store.load_messages(session_id)]
+            session.history = self._history(session_id)
             if session.agent is not None:  # its process holds a stale copy of the session
                 await session.agent.aclose()
         session.record.turn_count = stored.turn_count

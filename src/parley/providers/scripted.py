@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -37,8 +38,28 @@ _ITEM_TYPES = {"text", "thinking", "tool_call", "error"}
 _CHUNK = re.compile(r"\S{1,12}\s*|\s+")
 
 
+# Checked scripts by path, with the (mtime, size) they were read at: every session's provider
+# loads its script, and a thousand sessions starting turns at once read the same file.
+_loaded: dict[str, tuple[tuple[int, int], list[list[dict[str, Any]]]]] = {}
+
+
 def load_script(path: str | Path) -> list[list[dict[str, Any]]]:
-    """Read and check a script file; errors name the file and the offending item."""
+    """Read and check a script file (again only once it changed); errors name the file and
+    the offending item. The script is shared: nothing may change it."""
+    try:
+        stat = os.stat(path)
+    except OSError as exc:
+        raise _config_error(f"cannot read script {path}: {exc.strerror}") from None
+    version = (stat.st_mtime_ns, stat.st_size)
+    cached = _loaded.get(str(path))
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    responses = _read_script(path)
+    _loaded[str(path)] = (version, responses)
+    return responses
+
+
+def _read_script(path: str | Path) -> list[list[dict[str, Any]]]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:

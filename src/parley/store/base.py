@@ -95,6 +95,11 @@ class Store(abc.ABC):
         self.commit()
         done()
 
+    def takes_events_now(self) -> bool:
+        """Whether events given to `write_events` now would be written at once, by a writer
+        of their own that is idle; the hub then gives them now rather than a batch later."""
+        return False
+
     @abc.abstractmethod
     def events_after(
         self,

@@ -63,6 +63,7 @@ class EventWriter:
         self._queue: list[tuple[list[Chunk], Callable[[], object], asyncio.AbstractEventLoop]] = []
         self._ready = threading.Condition()
         self._closing = False
+        self.idle = True  # waiting for a batch (read by the event loop without the lock)
         self._thread = threading.Thread(target=self._run, name="parley-events", daemon=True)
         self._thread.start()
         self._written = threading.Event()  # since the last checkpoint
@@ -83,6 +84,7 @@ class EventWriter:
         chunks = encode(batch, key)
         loop = asyncio.get_running_loop()
         with self._ready:
+            self.idle = False
             self._queue.append((chunks, done, loop))
             self._ready.notify()
 
@@ -102,6 +104,7 @@ class EventWriter:
         while True:
             with self._ready:
                 while not self._queue and not self._closing:
+                    self.idle = True
                     self._ready.wait()
                 taken, self._queue = self._queue, []
             if not taken:

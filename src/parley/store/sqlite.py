@@ -352,6 +352,9 @@ class SqliteStore(Store):
             self._conn.execute("PRAGMA wal_autocheckpoint = 0")
         self._writer.submit(batch, self._key, done)
 
+    def takes_events_now(self) -> bool:
+        return self._writer is not None and self._writer.idle
+
     def events_after(
         self,
         session_id: str,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import functools
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -117,6 +118,11 @@ class Tool(abc.ABC):
     server: str | None = None
 
     def spec(self) -> ToolSpec:
+        return self._spec
+
+    @functools.cached_property
+    def _spec(self) -> ToolSpec:
+        # Asked for at every model request (and by compaction's estimate), never changing.
         return ToolSpec(self.name, self.description, self.input_schema)
 
     def preview(self, input: dict[str, Any], ctx: ToolContext) -> dict[str, Any] | None:
