@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import stat
+import time
 from pathlib import Path
 
 import orjson
@@ -271,6 +272,32 @@ async def test_a_session_deleted_and_created_again_elsewhere_gets_its_own_events
     assert _peek(path, f"SELECT session_id, seq FROM {EVENTS}") == [("s1", 1)]
     elsewhere.close()
     here.close()
+
+
+async def test_written_batches_are_reported_in_order_whenever_the_loop_asks(
+    tmp_path: Path,
+) -> None:
+    """The loop need not finish its turn to learn what is durable (report_written, called as
+    turns publish); a `done` that asks again does not run a later batch's before its own end."""
+    path, store = _store_with(tmp_path, "s1")
+    reported: list[int] = []
+
+    def first() -> None:
+        store.report_written()  # from inside a report: must not overtake this one
+        reported.append(1)
+
+    store.write_events([("s1", StoredEvent(1, "t1", "progress", {}))], first)
+    store.write_events([("s1", StoredEvent(2, "t1", "progress", {}))], lambda: reported.append(2))
+    deadline = time.monotonic() + 10
+    while not reported and time.monotonic() < deadline:  # blocking: the loop never turns
+        time.sleep(0.01)  # noqa: ASYNC251  # on purpose: no turn of the loop
+        if _peek(path, "SELECT COUNT(*) FROM events") == [(2,)]:
+            time.sleep(0.05)  # noqa: ASYNC251  # both written; the thread reports next
+            store.report_written()
+    assert reported == [1, 2]
+    await asyncio.sleep(0.05)  # what the thread scheduled finds nothing left to report
+    assert reported == [1, 2]
+    store.close()
 
 
 async def test_events_wait_for_the_store_s_own_open_transaction_not_a_busy_timeout(

@@ -95,6 +95,10 @@ class Store(abc.ABC):
         self.commit()
         done()
 
+    def report_written(self) -> None:
+        """Call now, on the event loop, the `done` of event batches written since last asked
+        (a store that writes elsewhere also schedules them; this makes them sooner)."""
+
     def takes_events_now(self) -> bool:
         """Whether events given to `write_events` now would be written at once, by a writer
         of their own that is idle; the hub then gives them now rather than a batch later."""

@@ -22,6 +22,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,9 @@ class EventWriter:
         self._ready = threading.Condition()
         self._closing = False
         self.idle = True  # waiting for a batch (read by the event loop without the lock)
+        # The `done` of batches stored, for the loop to call (report), in order.
+        self._written_batches: deque[Callable[[], object]] = deque()
+        self._reporting = False
         self._thread = threading.Thread(target=self._run, name="parley-events", daemon=True)
         self._thread.start()
         self._written = threading.Event()  # since the last checkpoint
@@ -88,6 +92,24 @@ class EventWriter:
             self._queue.append((chunks, done, loop))
             self._ready.notify()
 
+    def report(self) -> None:
+        """On the event loop: call the `done` of every batch stored so far. Scheduled by the
+        thread after each write, and called sooner by whoever is on the loop (see
+        SqliteStore.report_written): a busy loop's turn takes a millisecond or more."""
+        if self._reporting:  # called again from a `done`: the outer call goes on, in order
+            return
+        self._reporting = True
+        written = self._written_batches
+        try:
+            while written:
+                done = written.popleft()
+                try:
+                    done()
+                except Exception:  # as the loop would: log it, and go on with the others
+                    log.exception("a callback for stored events failed")
+        finally:
+            self._reporting = False
+
     def close(self) -> None:
         """Store what was submitted, then stop."""
         with self._ready:
@@ -110,9 +132,10 @@ class EventWriter:
             if not taken:
                 return  # closing, and nothing left
             self._store([rows for chunks, _, _ in taken for rows in chunks])
-            for _, done, loop in taken:
+            self._written_batches.extend(done for _, done, _ in taken)
+            for loop in {loop for _, _, loop in taken}:
                 with contextlib.suppress(RuntimeError):  # the loop has closed: nobody waits
-                    loop.call_soon_threadsafe(done)
+                    loop.call_soon_threadsafe(self.report)
             self._written.set()
             if self._catch_up:
                 self._catch_up = False

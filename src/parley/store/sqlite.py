@@ -352,6 +352,10 @@ class SqliteStore(Store):
             self._conn.execute("PRAGMA wal_autocheckpoint = 0")
         self._writer.submit(batch, self._key, done)
 
+    def report_written(self) -> None:
+        if self._writer is not None:
+            self._writer.report()
+
     def takes_events_now(self) -> bool:
         return self._writer is not None and self._writer.idle
 
