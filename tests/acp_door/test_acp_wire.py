@@ -183,3 +183,69 @@ async def test_text_that_is_not_unicode_is_refused_with_a_pointer(
     assert refused["error"]["code"] == -32602
     assert refused["error"]["data"]["pointer"] == "/prompt/0/text"
     await pipe.finish()
+
+
+async def test_cancel_then_prompt_at_once_answers_before_the_next_turn_s_updates(
+    isolated_env: dict[str, str],
+    workspace: Path,
+    write_script: ScriptWriter,
+    conformance: Conformance,
+) -> None:
+    """An editor that cancels and prompts again at once gets the cancelled prompt's answer
+    before any update of the new one, every time."""
+    turn = [{"type": "text", "text": "go"}, {"type": "text", "text": "slow", "delayMs": 10_000}]
+    pipe = await Pipe.start(scripted_env(isolated_env, write_script(*[turn] * 40)), conformance)
+    pipe.send(request(1, "initialize", {"protocolVersion": 1}))
+    await pipe.read()
+    pipe.send(request(2, "session/new", {"cwd": str(workspace), "mcpServers": []}))
+    session_id = (await pipe.read())["result"]["sessionId"]
+    prompt = {"sessionId": session_id, "prompt": [{"type": "text", "text": "again"}]}
+
+    async def started() -> None:
+        while (await pipe.read()).get("params", {}).get("update", {}).get(
+            "sessionUpdate"
+        ) != "agent_message_chunk":
+            pass
+
+    pipe.send(request(10, "session/prompt", prompt))
+    await started()
+    for running in range(10, 40):
+        pipe.send(
+            {"jsonrpc": "2.0", "method": "session/cancel", "params": {"sessionId": session_id}}
+        )
+        pipe.send(request(running + 1, "session/prompt", prompt))
+        while "method" in (answer := await pipe.read()):
+            assert answer["params"]["update"]["sessionUpdate"] != "agent_message_chunk", answer
+        assert answer == {"jsonrpc": "2.0", "id": running, "result": {"stopReason": "cancelled"}}
+        await started()
+    pipe.send({"jsonrpc": "2.0", "method": "session/cancel", "params": {"sessionId": session_id}})
+    while "method" in (answer := await pipe.read()):
+        pass
+    assert answer["result"] == {"stopReason": "cancelled"}
+    await pipe.finish()
+
+
+async def test_a_prompt_whose_turn_fails_is_answered_once_with_its_error(
+    isolated_env: dict[str, str],
+    workspace: Path,
+    write_script: ScriptWriter,
+    conformance: Conformance,
+) -> None:
+    failing = [
+        {"type": "text", "text": "partial"},
+        {"type": "error", "code": "provider_error", "message": "boom", "recoverable": False},
+    ]
+    pipe = await Pipe.start(scripted_env(isolated_env, write_script(failing)), conformance)
+    pipe.send(request(1, "initialize", {"protocolVersion": 1}))
+    await pipe.read()
+    pipe.send(request(2, "session/new", {"cwd": str(workspace), "mcpServers": []}))
+    session_id = (await pipe.read())["result"]["sessionId"]
+    prompt = {"sessionId": session_id, "prompt": [{"type": "text", "text": "go"}]}
+    pipe.send(request(3, "session/prompt", prompt))
+    while "method" in (answer := await pipe.read()):
+        pass
+    assert answer["id"] == 3
+    assert "boom" in answer["error"]["message"]
+    pipe.send(request(4, "session/list", {}))
+    assert (await pipe.read())["id"] == 4  # nothing more was sent for the prompt
+    await pipe.finish()

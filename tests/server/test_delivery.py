@@ -216,3 +216,31 @@ async def test_a_turn_run_by_another_process_shows_in_session_get(
     finally:
         await first.kill()
         await second.kill()
+
+
+async def test_a_turn_is_answered_once_right_after_its_last_event(
+    isolated_env: dict[str, str], write_script: ScriptWriter, workspace: Path
+) -> None:
+    script = write_script([{"type": "text", "text": "one two three"}])
+    server = await RawServer.start(scripted_env(isolated_env, script), Framing.HEADERS)
+    try:
+        await server.initialize()
+        sid = await create(server, 1, workspace)
+        await server.send(
+            {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "turn/submit",
+                "params": {"sessionId": sid, "prompt": "go"},
+            }
+        )
+        before: list[dict[str, Any]] = []
+        answer = await server.response(2, into=before)
+        assert answer["result"]["stopReason"] == "end_turn"
+        assert before[-1]["method"] == "result/final"  # the answer follows the last event
+        await server.send(
+            {"jsonrpc": "2.0", "id": 3, "method": "session/get", "params": {"sessionId": sid}}
+        )
+        assert (await server.read())["id"] == 3  # and was not sent twice
+    finally:
+        await server.kill()

@@ -26,6 +26,7 @@ from parley.doors.jsonrpc.peer import JsonRpcPeer, MsgId
 from parley.store.base import Store
 
 if TYPE_CHECKING:
+    from parley.core.errors import ParleyError
     from parley.engine.pump import Batch
     from parley.protocol import types as wire
 
@@ -57,7 +58,7 @@ class AcpServer(JsonRpcConnection):
                     lambda: self.client is not None,
                     initialize="initialize",
                     parse=spec.parse,
-                    code=acp_code,
+                    code=self.error_code,
                 )
             )
         self.protocol.notification_handlers.update(notification_handlers(self))
@@ -68,6 +69,9 @@ class AcpServer(JsonRpcConnection):
 
     def answers_approvals(self) -> bool:
         return True  # every ACP client answers session/request_permission
+
+    def error_code(self, exc: ParleyError) -> int:
+        return acp_code(exc)
 
     def accept_early(self, negotiated: Any) -> None:
         assert isinstance(negotiated, ClientSide)

@@ -26,6 +26,16 @@ log = logging.getLogger(__name__)
 Params = dict[str, Any]
 # Stop reasons of Parley turns that ACP names differently.
 _STOP = {"max_turns": "max_turn_requests"}
+
+
+def prompt_answer(result: wire.TurnResult) -> Params:
+    """A session/prompt's answer: its stop reason, or the turn's error."""
+    if result.stop_reason == "error":
+        assert result.error is not None
+        raise ParleyError(result.error.code, result.error.message)
+    return {"stopReason": _STOP.get(result.stop_reason, result.stop_reason)}
+
+
 REPLAY_PAGE = 500
 
 
@@ -144,15 +154,13 @@ def handlers(server: AcpServer) -> dict[str, Handler]:
                 files=server.files(session_id),
                 commands=server.terminal(session_id),
             )
+            server.answer_after_turn(session_id, handle, prompt_answer)
             result = await handle
-            # The turn's updates go out before its answer.
+            # Answered by then (what is returned is not sent again), unless that failed.
             await server.pump.reached(session_id, handle.final_seq)
         finally:
             server.prompt_requests.pop(request_id, None)
-        if result.stop_reason == "error":
-            assert result.error is not None
-            raise ParleyError(result.error.code, result.error.message)
-        return {"stopReason": _STOP.get(result.stop_reason, result.stop_reason)}
+        return prompt_answer(result)
 
     def set_mode(session_id: str, mode: str) -> wire.SessionInfo:
         info = server.service.configure_session(session_id, permission_mode=mode)

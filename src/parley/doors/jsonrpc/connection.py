@@ -18,16 +18,21 @@ from pygls.server import JsonRPCServer
 
 from parley.config import Settings
 from parley.core import loop
+from parley.core.errors import ParleyError
+from parley.doors.jsonrpc.dispatch import wire_error
 from parley.doors.jsonrpc.framing import FrameError, FrameReader
 from parley.doors.jsonrpc.handshake import EarlyInput
 from parley.doors.jsonrpc.peer import JsonRpcPeer
 from parley.doors.jsonrpc.transport import Outbox, open_reader
-from parley.protocol.errors import RpcCode
+from parley.protocol.codec import unstructure
+from parley.protocol.errors import RpcCode, rpc_code
 from parley.store.base import Store
 
 if TYPE_CHECKING:
     from parley.engine.pump import Batch, Direct, Pump
     from parley.engine.service import Service
+    from parley.engine.turn_handle import TurnHandle
+    from parley.protocol import types as wire
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_S = 1.5
@@ -93,6 +98,33 @@ class JsonRpcConnection(JsonRPCServer, abc.ABC):
     def direct(self) -> Direct | None:
         """The door, if it can also write events without waiting (see engine/pump.py)."""
         return None
+
+    def error_code(self, exc: ParleyError) -> int:
+        """The JSON-RPC error code `exc` travels with on this door's wire."""
+        return rpc_code(exc)
+
+    def answer_after_turn(
+        self, session_id: str, handle: TurnHandle, answer: Callable[[wire.TurnResult], Any]
+    ) -> None:
+        """Answer the request being handled right after the turn's last event is written, and
+        so before any later event of the session: a client may start its next turn the moment
+        this one ends, and the request's task would answer a few turns of the loop later.
+        `answer` makes the answer from the turn's result, or raises ParleyError for an error
+        answer; whatever the handler then returns or raises is not sent (it still must wait
+        for `pump.reached`, as it does if this fails)."""
+        request_id = self.protocol.msg_id
+        assert request_id is not None  # pygls sets it for every request handler
+
+        def send() -> None:
+            assert handle.result is not None
+            try:
+                value = answer(handle.result)
+            except ParleyError as exc:
+                self.protocol.answer_error(request_id, wire_error(exc, self.error_code))
+            else:
+                self.protocol.answer(request_id, unstructure(value))
+
+        handle.when_ended(lambda: self.pump.when_delivered(session_id, handle.final_seq, send))
 
     @abc.abstractmethod
     async def deliver(self, batch: Batch) -> None:

@@ -173,6 +173,11 @@ class JsonRpcPeer(JsonRPCProtocol):
         self._answered.add(msg_id)
         self._send_data({"jsonrpc": "2.0", "id": msg_id, "result": result})
 
+    def answer_error(self, msg_id: MsgId, error: JsonRpcException) -> None:
+        """As `answer`, with an error."""
+        self._answered.add(msg_id)
+        self.send_error(msg_id, error.code, error.message, error.data)
+
     def _send_response(self, msg_id: MsgId, result: Any = None, error: Any = None) -> None:
         if msg_id in self._answered:
             self._answered.discard(msg_id)

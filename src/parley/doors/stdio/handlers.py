@@ -8,7 +8,6 @@ from parley.core.errors import ErrorCode, ParleyError
 from parley.core.ids import new_id
 from parley.protocol import methods as m
 from parley.protocol import types as wire
-from parley.protocol.codec import unstructure
 
 if TYPE_CHECKING:
     from parley.doors.jsonrpc.dispatch import Handler
@@ -63,19 +62,7 @@ def handlers(server: ParleyServer) -> dict[str, Handler]:
         server.turn_requests[request_id] = (p.session_id, turn_id)
         try:
             handle = await service.start_turn(p.session_id, p.prompt, turn_id)
-
-            def answer() -> None:
-                # Written by the pump right after the turn's last event (its result/final or
-                # error): before the events of a turn started at once after it, which this
-                # task, woken a few turns of the loop later, could not promise.
-                result = unstructure(handle.result)
-                server.pump.when_delivered(
-                    p.session_id,
-                    handle.final_seq,
-                    lambda: server.protocol.answer(request_id, result),
-                )
-
-            handle.when_ended(answer)
+            server.answer_after_turn(p.session_id, handle, lambda result: result)
             result = await handle
             # Answered by then (what is returned is not sent again), unless that failed.
             await server.pump.reached(p.session_id, handle.final_seq)
