@@ -10,6 +10,7 @@ from typing import Any
 from parley.client.sse import SseEvent, read_events
 from parley.doors.http.protocol import CHUNKS
 from parley.doors.http.raw import Message
+from parley.doors.http.settings import DaemonSettings
 from parley.doors.http.sse import Streams
 from parley.engine.hub import Hub
 from parley.store.memory import MemoryStore
@@ -72,7 +73,7 @@ def _publish(hub: Hub, seqs: range) -> None:
 
 
 async def test_slow_replaying_stream_ends_with_reconnect_and_resumes_exactly() -> None:
-    hub, streams = _hub(), Streams()
+    hub, streams = _hub(), Streams(DaemonSettings().keepalive_interval)
     slow = streams.subscribe(hub, answers_approvals=False)
     slow.limit = 4
     slow.add("s1")
@@ -99,7 +100,7 @@ async def test_slow_replaying_stream_ends_with_reconnect_and_resumes_exactly() -
 
 
 async def test_slow_live_stream_ends_with_reconnect_the_others_go_on() -> None:
-    hub, streams = _hub(), Streams()
+    hub, streams = _hub(), Streams(DaemonSettings().keepalive_interval)
     prompt, slow = Client(), Client()
     prompt.scope["extensions"][CHUNKS] = SlowWriter(prompt, 1000)
     slow.scope["extensions"][CHUNKS] = SlowWriter(slow, 3)
@@ -134,7 +135,7 @@ async def test_slow_live_stream_ends_with_reconnect_the_others_go_on() -> None:
 
 
 async def test_a_client_that_goes_leaves_the_channel() -> None:
-    hub, streams = _hub(), Streams()
+    hub, streams = _hub(), Streams(DaemonSettings().keepalive_interval)
     client = Client()
     client.scope["extensions"][CHUNKS] = SlowWriter(client, 1000)
     subscription = streams.subscribe(hub, answers_approvals=True)

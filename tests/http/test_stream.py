@@ -161,3 +161,51 @@ async def test_deleting_the_session_ends_its_streams(start: Any, workspace: Path
             for got in await asyncio.wait_for(asyncio.gather(*followers), 15):
                 assert got[-1].event == "deleted"
                 assert got[-1].json()["after"] == max(seqs(got), default=got[-1].json()["after"])
+
+
+async def test_a_quiet_stream_gets_keep_alives_at_the_configured_interval(
+    start: Any, workspace: Path
+) -> None:
+    """A proxy that ends idle connections must not end a stream with nothing to say: a
+    session's stream (live, or replaying first) and a single turn's stream whose model is
+    silent send an SSE comment once `keepalive_interval` passes without a byte."""
+    silent = [{"type": "text", "text": "late", "delayMs": 1500}]
+    daemon: RunningDaemon = await start(silent, env={"PARLEY_DAEMON_KEEPALIVE_INTERVAL": "0.3"})
+    async with daemon.client() as http:
+        session_id = await create(http, workspace)
+        streams = [
+            http.stream("GET", f"/sessions/{session_id}/stream"),
+            http.stream("GET", f"/sessions/{session_id}/stream?after=0"),
+            http.stream(
+                "POST", f"/sessions/{session_id}/execute", json={"prompt": "x", "stream": True}
+            ),
+        ]
+        for stream in streams:
+            async with stream as quiet:
+                lines = quiet.aiter_lines()
+                started = asyncio.get_running_loop().time()
+                comments = 0
+                while comments < 3:
+                    line = await asyncio.wait_for(anext(lines), 5)
+                    comments += line == ": keep-alive"
+                elapsed = asyncio.get_running_loop().time() - started
+                assert 0.6 <= elapsed < 2.5, elapsed  # every ~0.3 s, not the default 15 s
+
+
+async def test_a_keep_alive_interval_that_is_not_positive_is_refused(
+    isolated_env: dict[str, str], tmp_path: Path
+) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "parley",
+        "daemon",
+        "--port",
+        "0",
+        stderr=asyncio.subprocess.PIPE,
+        env={**isolated_env, "PARLEY_DAEMON_KEEPALIVE_INTERVAL": "0"},
+    )
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode != 0
+    assert "PARLEY_DAEMON_KEEPALIVE_INTERVAL" in err.decode()
+    assert "keepalive_interval must be positive" in err.decode()

@@ -132,6 +132,7 @@ DAEMON_KEYS: dict[str, type] = {
     "max_body_bytes": int,
     "header_timeout": float,
     "body_timeout": float,
+    "keepalive_interval": float,
 }
 # [prices."<model>"]: US dollars per million tokens.
 PRICE_KEYS = ("input", "output", "cache_read", "cache_write")

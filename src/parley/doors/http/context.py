@@ -26,7 +26,7 @@ class Daemon:
         self.service = service
         self.settings = settings
         self.config_path = config_path  # where PUT /config writes
-        self.streams = Streams()
+        self.streams = Streams(settings.keepalive_interval)
         self.started = time.monotonic() if started is None else started
 
     def uptime(self) -> float:

@@ -33,6 +33,9 @@ class DaemonSettings:
     # off with 408).
     header_timeout: float = 10.0
     body_timeout: float = 30.0
+    # Seconds an SSE stream may go without a byte before a keep-alive comment is sent, so a
+    # proxy that ends idle connections (nginx: 60 s) keeps a quiet stream open.
+    keepalive_interval: float = 15.0
 
     @property
     def loopback(self) -> bool:
@@ -110,7 +113,7 @@ def _check(daemon: DaemonSettings, where: dict[str, str]) -> None:
         )
     if daemon.max_body_bytes <= 0:
         raise ConfigError(f"{origin('max_body_bytes')}: max_body_bytes must be positive")
-    for timeout in ("header_timeout", "body_timeout"):
+    for timeout in ("header_timeout", "body_timeout", "keepalive_interval"):
         if getattr(daemon, timeout) <= 0:
             raise ConfigError(f"{origin(timeout)}: {timeout} must be positive")
     if bool(daemon.tls_certfile) != bool(daemon.tls_keyfile):

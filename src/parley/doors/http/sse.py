@@ -29,8 +29,7 @@ from parley.protocol import types as wire
 from parley.store.base import Store
 from parley.store.records import StoredEvent
 
-KEEPALIVE_S = 15.0
-TICK_S = 1.0
+TICK_S = 1.0  # at most; shorter for a keep-alive interval under two seconds
 DELETED_CHECK_S = 2.0  # how soon a deletion by another process ends the session's streams
 # Bytes a live stream's client may leave unread (beyond what the kernel buffers) before it is
 # ended with `reconnect` and resumes from the store: bounds the daemon's memory per stream.
@@ -208,7 +207,8 @@ class Streams:
     caught-up stream in one pass. One ticker, not a timer per stream, sends keep-alives and
     notices a session deleted by another process."""
 
-    def __init__(self) -> None:
+    def __init__(self, keepalive_s: float) -> None:
+        self.keepalive_s = keepalive_s
         self._open: set[Subscription] = set()
         self._channels: dict[str, _Channel] = {}
         # By the event object the hub hands every subscriber (kept, so its id stays unique).
@@ -300,7 +300,7 @@ class Streams:
             ):
                 return await self._live(subscription, session_id, writer, gone)
             try:
-                async with asyncio.timeout(KEEPALIVE_S):
+                async with asyncio.timeout(self.keepalive_s):
                     batch = await subscription.next_batch()
             except TimeoutError:
                 await body(KEEPALIVE)
@@ -346,14 +346,15 @@ class Streams:
             self._ticker = asyncio.get_running_loop().create_task(self._ticking())
 
     async def _ticking(self) -> None:
-        """Keep-alives for live streams that had nothing for KEEPALIVE_S, and the end of the
+        """Keep-alives for live streams that had nothing for `keepalive_s`, and the end of the
         streams of a session deleted by another process, checked every DELETED_CHECK_S."""
         checked = time.monotonic()
+        tick = min(TICK_S, self.keepalive_s / 2)
         while self._open or self._channels:
-            await asyncio.sleep(TICK_S)
+            await asyncio.sleep(tick)
             now = time.monotonic()
             for channel in tuple(self._channels.values()):
-                if now - channel.last_write >= KEEPALIVE_S:
+                if now - channel.last_write >= self.keepalive_s:
                     channel.keep_alive()
             if now - checked >= DELETED_CHECK_S and self._store is not None:
                 checked = now
@@ -388,7 +389,7 @@ class Streams:
             ending: StoredEvent | None = None
             while ending is None or seen < handle.final_seq:
                 try:
-                    async with asyncio.timeout(KEEPALIVE_S):
+                    async with asyncio.timeout(self.keepalive_s):
                         batch = await subscription.next_batch()
                 except TimeoutError:
                     yield KEEPALIVE
