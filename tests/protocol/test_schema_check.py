@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from parley.core.errors import ParleyError
+from parley.protocol.params import parse_params
 from parley.protocol.schema_check import Unsupported, compile_schema, json_equal
 from parley.protocol.schemagen import ERROR_CODES, EXAMPLES, definitions, generate, messages
 from parley.protocol.validation import first_error, validator_for
@@ -217,3 +219,30 @@ def test_an_object_or_array_in_an_error_is_named_not_quoted() -> None:
     secret = {"env": [{"name": "API_TOKEN", "value": "tok-123"}]}
     assert first_error(schema, {"n": secret}) == "/n: the object is not valid: expected integer"
     assert first_error(schema, {"n": ["tok-123"]}) == "/n: the array is not valid: expected integer"
+
+
+@pytest.mark.parametrize(
+    ("server", "error"),
+    [
+        # The form its "type" names, and what that form lacks: not "type: expected "stdio"".
+        ({"name": "x", "type": "http"}, "/mcpServers/0/url: missing required field 'url'"),
+        ({"name": "x", "type": "stdio"}, "/mcpServers/0/command: missing required field 'command'"),
+        (
+            {"name": "x", "type": "ftp", "url": "https://h"},
+            '/mcpServers/0/type: "ftp" is not valid: expected one of "stdio", "http"',
+        ),
+        ({"name": "x", "command": 5}, "/mcpServers/0/command: 5 is not valid: expected string"),
+        # Nothing says which form was meant: why it is neither.
+        (
+            {"name": "x"},
+            "/mcpServers/0: the object is not valid: does not match any allowed form (as"
+            " McpServerStdio, missing required field 'command'; as McpServerHttp, missing"
+            " required field 'type')",
+        ),
+        (5, "/mcpServers/0: 5 is not valid: expected object"),  # what every form says
+    ],
+)
+def test_an_mcp_server_that_matches_no_form_is_told_why(server: Any, error: str) -> None:
+    with pytest.raises(ParleyError) as bad:
+        parse_params("session/create", {"mcpServers": [server]})
+    assert bad.value.message == f"invalid params: {error}"

@@ -52,10 +52,10 @@ def _describe(error: ValidationError) -> str:
         "maximum",
         "minLength",
         "minItems",
-        "anyOf",
-        "oneOf",
     ):
         return f"{_shown(error.instance)} is not valid: {_expected(error)}"
+    if error.validator in ("anyOf", "oneOf"):
+        return _matches_no_form(error)
     return str(error.message)
 
 
@@ -80,9 +80,105 @@ def _expected(error: ValidationError) -> str:
         return f"expected {json.dumps(value)}"
     if v == "pattern":
         return f"must match {value}"
-    if v in ("anyOf", "oneOf"):
-        return "does not match any allowed form"
+    if v in ("minLength", "minItems"):
+        return "must not be empty" if value == 1 else f"shorter than the minimum of {value}"
     return str(error.message)
+
+
+def _matches_no_form(error: ValidationError) -> str:
+    """Why the value is none of an anyOf/oneOf's forms: each form's best reason, or the one
+    reason they share (e.g. "expected object")."""
+    from jsonschema.exceptions import best_match
+
+    bests = [
+        (i, best)
+        for i, errors in sorted(_form_errors(error).items())
+        if (best := best_match(errors)) is not None
+    ]
+    if len({_reason(best) for _, best in bests}) == 1:
+        return _reason(bests[0][1])
+    forms = _value(error)
+    reasons = "; ".join(f"as {_form_name(forms[i])}, {_reason(best)}" for i, best in bests)
+    return f"{_shown(error.instance)} is not valid: does not match any allowed form" + (
+        f" ({reasons})" if reasons else ""
+    )
+
+
+def _reason(error: ValidationError) -> str:
+    """`error`, within the value that matches no form: where, and what."""
+    where = "/".join(str(p) for p in error.relative_path)
+    return f"{where}: {_describe(error)}" if where else _describe(error)
+
+
+def _form_name(subschema: Any) -> str:
+    if isinstance(subschema, dict):
+        if isinstance(ref := subschema.get("$ref"), str):
+            return ref.rsplit("/", 1)[-1]
+        if isinstance(title := subschema.get("title"), str):
+            return title
+    return "an alternative"
+
+
+def _explained(error: ValidationError) -> ValidationError:
+    """For an input that matches none of an anyOf/oneOf's forms, where a property the forms fix
+    with const or enum (an MCP server's "type") rules all of them out but one: why it is not
+    that one. Where that property rules out every form: that property. jsonschema's best_match
+    instead picks a form by the shape of its error, e.g. "type: expected "stdio"" for an HTTP
+    server without its url."""
+    top = error
+    while isinstance(parent := top.parent, type(error)) and parent.validator in ("anyOf", "oneOf"):
+        top = parent
+    while top.validator in ("anyOf", "oneOf") and isinstance(top.instance, dict):
+        forms = _form_errors(top)
+        fixed = {i: _fixed(errors, top.instance) for i, errors in forms.items()}
+        live = [i for i, mismatch in fixed.items() if mismatch is None]
+        mismatches = [m for m in fixed.values() if m is not None]
+        if not live and mismatches and len({m.relative_path[0] for m in mismatches}) == 1:
+            return _one_of(top, mismatches)
+        if len(live) != 1:
+            break  # nothing rules forms out: best_match's own pick stands
+        from jsonschema.exceptions import best_match
+
+        best = best_match(forms[live[0]])
+        assert best is not None
+        error = top = best
+    return error
+
+
+def _form_errors(error: ValidationError) -> dict[int, list[ValidationError]]:
+    by_form: dict[int, list[ValidationError]] = {}
+    for sub in error.context or ():
+        by_form.setdefault(int(sub.relative_schema_path[0]), []).append(sub)
+    return by_form
+
+
+def _fixed(errors: list[ValidationError], instance: dict[str, Any]) -> ValidationError | None:
+    """The error saying a property of `instance` is not the value this form fixes, if any."""
+    for sub in errors:
+        path = list(sub.relative_path)
+        if sub.validator in ("const", "enum") and len(path) == 1 and path[0] in instance:
+            return sub
+    return None
+
+
+def _one_of(error: ValidationError, mismatches: list[ValidationError]) -> ValidationError:
+    from jsonschema.exceptions import ValidationError as Error
+
+    name = mismatches[0].relative_path[0]
+    allowed: list[Any] = []
+    for mismatch in mismatches:
+        fixed = _value(mismatch)
+        for value in [fixed] if mismatch.validator == "const" else fixed:
+            if value not in allowed:
+                allowed.append(value)
+    instance: Any = error.instance
+    return Error(
+        "not one of the allowed values",
+        validator="enum",
+        validator_value=allowed,
+        instance=instance[name],
+        path=[*error.absolute_path, name],
+    )
 
 
 class SchemaValidator:
@@ -103,7 +199,7 @@ class SchemaValidator:
         from jsonschema.exceptions import best_match
 
         error: ValidationError | None = best_match(self.reference().iter_errors(instance))
-        return error
+        return None if error is None else _explained(error)
 
     def reference(self) -> Draft202012Validator:
         if self._reference is None:
