@@ -64,3 +64,30 @@ async def test_a_long_history_loads_off_the_event_loop(
     detail = service.session_detail(sid, limit=1, cursor=str(HISTORY + 1))
     assert detail.messages[-1].content[0]["text"] == "ok"
     assert max(gaps) < took / 2, (max(gaps), took)  # the loop kept turning while it loaded
+
+
+async def test_changing_a_session_s_mode_or_model_does_not_load_its_history(
+    service: Service, tmp_path: Path, write_script: ScriptWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(service_module, "IDLE_SESSIONS", 1)
+    service.settings.script = str(write_script([{"type": "text", "text": "ok"}]))
+    sid = service.create_session(wire.SessionCreateParams(cwd=str(tmp_path))).session_id
+    service.create_session(wire.SessionCreateParams(cwd=str(tmp_path)))  # sid is let go
+
+    def refused(*_: object, **__: object) -> None:
+        raise AssertionError("the history was read")
+
+    monkeypatch.setattr(service.store, "load_messages", refused)
+    monkeypatch.setattr(service.store, "read_messages", refused)
+    info = service.configure_session(sid, permission_mode="plan")
+    assert info.permission_mode == "plan"
+    other = write_script([{"type": "text", "text": "other"}])
+    info = service.configure_session(sid, provider="scripted", model=str(other))
+    assert (info.provider, info.model, info.permission_mode) == ("scripted", str(other), "plan")
+    stored = service.store.load_session(sid)
+    assert stored is not None
+    assert (stored.permission_mode, stored.model) == ("plan", str(other))
+    monkeypatch.undo()
+    service.settings.script = None  # the session's model (a script's path) says which
+    result = await (await service.start_turn(sid, "go"))  # runs as configured
+    assert (result.stop_reason, result.reply) == ("end_turn", "other")

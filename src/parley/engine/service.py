@@ -28,7 +28,7 @@ from parley.engine.hub import DEFAULT_QUEUE_LIMIT, Hub, Subscription
 from parley.engine.profile_files import load_profiles
 from parley.engine.profiles import Profile
 from parley.engine.rules import Rule, parse_rules
-from parley.engine.session import Session
+from parley.engine.session import Session, touch
 from parley.engine.session_tools import session_tools
 from parley.engine.turn import run_turn, turn_result
 from parley.engine.turn_handle import TurnHandle
@@ -330,9 +330,11 @@ class Service:
         model: str | None = None,
     ) -> wire.SessionInfo:
         """Change a session's permission mode (it applies to the next tool call, also in a
-        running turn) or its provider and model (from the next turn; not while one runs)."""
-        session = self._session(session_id)
-        record = session.record
+        running turn) or its provider and model (from the next turn; not while one runs).
+        Only its record changes: a session not loaded here is not loaded for this (a long
+        history takes the event loop hundreds of milliseconds to build)."""
+        session = self._loaded.get(session_id)
+        record = session.record if session is not None else self._stored(session_id)
         if provider is not None or model is not None:
             if (running := self._running_turn_id(session_id)) is not None:
                 raise ParleyError(
@@ -345,12 +347,14 @@ class Service:
                 self.settings, provider or record.provider, model or record.model
             )
             record.provider, record.model = config.kind, config.model
-            _close_later(session)  # its provider client is for the old model
-            self._loaded.pop(session_id, None)
+            if session is not None:
+                _close_later(session)  # its provider client is for the old model
+                self._loaded.pop(session_id, None)
         if permission_mode is not None:
             record.permission_mode = permission_mode
-            session.mode_override = None
-        session.touch()
+            if session is not None:
+                session.mode_override = None
+        touch(self.store, record)
         self.store.commit()
         return session_info(self._running_turn_id(session_id), record)
 

@@ -104,5 +104,10 @@ class Session:
         self.store.append_message(self.id, turn_id, message)
 
     def touch(self) -> None:
-        self.record.updated_at = utc_now()
-        self.store.save_session(self.record)
+        touch(self.store, self.record)
+
+
+def touch(store: Store, record: SessionRecord) -> None:
+    """Store a session's record as changed now."""
+    record.updated_at = utc_now()
+    store.save_session(record)
