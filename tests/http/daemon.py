@@ -67,3 +67,21 @@ async def start_daemon(
             raise AssertionError(f"the daemon did not start (exit {process.returncode}): {err}")
         await asyncio.sleep(0.02)
     return RunningDaemon(process, url_file.read_text().strip(), env)
+
+
+async def refused_start(env: dict[str, str], *args: str) -> tuple[int | None, str]:
+    """`parley daemon --port 0 ARGS` that is expected to refuse to start: (exit code, stderr)."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "parley",
+        "daemon",
+        "--port",
+        "0",
+        *args,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    return process.returncode, err.decode()

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.http.daemon import RunningDaemon
+from tests.http.daemon import RunningDaemon, refused_start
 from tests.http.test_endpoints import create, error_of
 
 KEY = "k3y-0123456789abcdef-secret"
@@ -152,23 +151,10 @@ async def test_oversized_bodies_are_413(daemon: RunningDaemon, workspace: Path) 
 async def test_public_address_without_a_key_refuses_to_start(
     isolated_env: dict[str, str], key_file: Path
 ) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "parley",
-        "daemon",
-        "--host",
-        "0.0.0.0",
-        "--port",
-        "0",
-        env=isolated_env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    _, err = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode == 2
-    assert b"refusing to listen on 0.0.0.0 without an API key" in err
-    assert b"Traceback" not in err
+    code, err = await refused_start(isolated_env, "--host", "0.0.0.0")
+    assert code == 2
+    assert "refusing to listen on 0.0.0.0 without an API key" in err
+    assert "Traceback" not in err
 
 
 async def test_settings_come_from_flags_env_and_the_config_file(

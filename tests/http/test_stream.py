@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from parley.client.sse import SseEvent
-from tests.http.daemon import RunningDaemon
+from tests.http.daemon import RunningDaemon, refused_start
 from tests.http.sse_reading import events, seqs
 from tests.http.test_endpoints import create
 
@@ -195,17 +195,7 @@ async def test_a_quiet_stream_gets_keep_alives_at_the_configured_interval(
 async def test_a_keep_alive_interval_that_is_not_positive_is_refused(
     isolated_env: dict[str, str], tmp_path: Path
 ) -> None:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "parley",
-        "daemon",
-        "--port",
-        "0",
-        stderr=asyncio.subprocess.PIPE,
-        env={**isolated_env, "PARLEY_DAEMON_KEEPALIVE_INTERVAL": "0"},
-    )
-    _, err = await asyncio.wait_for(process.communicate(), 30)
-    assert process.returncode != 0
-    assert "PARLEY_DAEMON_KEEPALIVE_INTERVAL" in err.decode()
-    assert "keepalive_interval must be positive" in err.decode()
+    code, err = await refused_start({**isolated_env, "PARLEY_DAEMON_KEEPALIVE_INTERVAL": "0"})
+    assert code == 2
+    assert "PARLEY_DAEMON_KEEPALIVE_INTERVAL: keepalive_interval must be positive" in err
+    assert "Traceback" not in err

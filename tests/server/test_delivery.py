@@ -30,6 +30,15 @@ async def started(server: RawServer, session_id: str) -> None:
             return
 
 
+def submit(msg_id: int | str, session_id: str) -> dict[str, Any]:
+    return {
+        "jsonrpc": "2.0",
+        "id": msg_id,
+        "method": "turn/submit",
+        "params": {"sessionId": session_id, "prompt": "go"},
+    }
+
+
 async def create(server: RawServer, msg_id: int, cwd: Path, **params: Any) -> str:
     answer = await server.request(msg_id, "session/create", {"cwd": str(cwd), **params})
     return str(answer["result"]["sessionId"])
@@ -44,14 +53,7 @@ async def test_cancel_then_submit_at_once_runs_the_new_turn_every_time(
     try:
         await server.initialize()
         sid = await create(server, 1, workspace)
-        await server.send(
-            {
-                "jsonrpc": "2.0",
-                "id": "t0",
-                "method": "turn/submit",
-                "params": {"sessionId": sid, "prompt": "go"},
-            }
-        )
+        await server.send(submit("t0", sid))
         await started(server, sid)
         for i in range(50):
             running, nxt = f"t{i}", f"t{i + 1}"
@@ -65,13 +67,7 @@ async def test_cancel_then_submit_at_once_runs_the_new_turn_every_time(
                     "params": {"sessionId": sid},
                 }
             )
-            submit = {
-                "jsonrpc": "2.0",
-                "id": nxt,
-                "method": "turn/submit",
-                "params": {"sessionId": sid, "prompt": "go"},
-            }
-            await server.write(frame(server, cancel) + frame(server, submit))  # back to back
+            await server.write(frame(server, cancel) + frame(server, submit(nxt, sid)))  # at once
             before: list[dict[str, Any]] = []
             answer = await server.response(running, into=before)
             assert answer["result"]["stopReason"] == "cancelled", answer
@@ -97,14 +93,7 @@ async def test_an_approval_the_server_stops_waiting_on_is_withdrawn(
         await server.initialize(approvals={"options": ["allow_once", "reject_once"]})
         sid = await create(server, 1, workspace)
         seen: list[dict[str, Any]] = []
-        await server.send(
-            {
-                "jsonrpc": "2.0",
-                "id": 2,
-                "method": "turn/submit",
-                "params": {"sessionId": sid, "prompt": "go"},
-            }
-        )
+        await server.send(submit(2, sid))
         answer = await server.response(2, into=seen)
 
         methods = [m.get("method") for m in seen]
@@ -148,14 +137,7 @@ async def test_a_host_that_stops_reading_loses_nothing_and_holds_no_memory(
         await server.initialize()
         sid = await create(server, 1, workspace)
         baseline = rss_kib(server.process.pid)
-        await server.send(
-            {
-                "jsonrpc": "2.0",
-                "id": 2,
-                "method": "turn/submit",
-                "params": {"sessionId": sid, "prompt": "go"},
-            }
-        )
+        await server.send(submit(2, sid))
         # Not reading: the turn still runs to its end (the store has every event).
         store = isolated_env["PARLEY_HOME"]
         peak = baseline
@@ -226,14 +208,7 @@ async def test_a_turn_is_answered_once_right_after_its_last_event(
     try:
         await server.initialize()
         sid = await create(server, 1, workspace)
-        await server.send(
-            {
-                "jsonrpc": "2.0",
-                "id": 2,
-                "method": "turn/submit",
-                "params": {"sessionId": sid, "prompt": "go"},
-            }
-        )
+        await server.send(submit(2, sid))
         before: list[dict[str, Any]] = []
         answer = await server.response(2, into=before)
         assert answer["result"]["stopReason"] == "end_turn"
