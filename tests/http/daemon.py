@@ -40,21 +40,7 @@ async def start_daemon(
     env: dict[str, str], tmp: Path, args: Sequence[str] = (), cwd: Path | None = None
 ) -> RunningDaemon:
     url_file = tmp / f"daemon-url-{os.urandom(4).hex()}"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "parley",
-        "daemon",
-        "--port",
-        "0",
-        "--url-file",
-        str(url_file),
-        *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env=env,
-        cwd=cwd,
-    )
+    process = await _spawn(env, "--url-file", str(url_file), *args, cwd=cwd)
     loop = asyncio.get_running_loop()
     deadline = loop.time() + START_TIMEOUT_S
     while not url_file.exists() or not url_file.read_text().endswith("\n"):
@@ -71,7 +57,15 @@ async def start_daemon(
 
 async def refused_start(env: dict[str, str], *args: str) -> tuple[int | None, str]:
     """`parley daemon --port 0 ARGS` that is expected to refuse to start: (exit code, stderr)."""
-    process = await asyncio.create_subprocess_exec(
+    process = await _spawn(env, *args)
+    _, err = await asyncio.wait_for(process.communicate(), 30)
+    return process.returncode, err.decode()
+
+
+async def _spawn(
+    env: dict[str, str], *args: str, cwd: Path | None = None
+) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "parley",
@@ -79,9 +73,8 @@ async def refused_start(env: dict[str, str], *args: str) -> tuple[int | None, st
         "--port",
         "0",
         *args,
-        env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        env=env,
+        cwd=cwd,
     )
-    _, err = await asyncio.wait_for(process.communicate(), 30)
-    return process.returncode, err.decode()
