@@ -7,7 +7,9 @@ lock released, so it uses a second core. A batch is one statement (the rows trav
 array), so the thread needs Python's lock a few times per batch rather than once per row: a
 busy event loop does not stall it (SQLite's JSON functions, built in since 3.38 and in most
 builds long before, are required). While a batch is being stored the next ones queue up and are
-then committed together, so the cost per event falls as the load rises.
+then committed together, so the cost per event falls as the load rises. Each batch's `done`
+is called on the event loop, in order, as soon as the loop asks (`report`) or the callback the
+thread schedules gets its turn, whichever comes first.
 
 The thread and the store's own connection take turns writing through `lock`: SQLite allows
 one writer at a time, and its busy handler would sleep in steps of milliseconds instead. A
