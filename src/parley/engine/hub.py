@@ -18,6 +18,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
+from parley.engine.waiters import Waiters
 from parley.store.base import Store
 from parley.store.records import StoredEvent
 
@@ -60,7 +61,7 @@ class Hub:
         self.backlog = 0  # events published and not yet durable
         # Per session published here: the highest seq committed (what subscribers may see).
         self._committed: dict[str, int] = {}
-        self._when: dict[str, list[tuple[int, Callable[[], object]]]] = {}
+        self._when = Waiters("stored events")
         self._progressed: asyncio.Event | None = None
         self._took: set[Sink] = set()  # sinks given events in the batch being handed out
 
@@ -111,8 +112,8 @@ class Hub:
             took, self._took = self._took, set()
             for sink in took:
                 sink.taken()
-        for session_id in {session_id for session_id, _ in batch} & self._when.keys():
-            self._run_due(session_id)
+        for session_id in {session_id for session_id, _ in batch} & self._when.sessions():
+            self._when.reached(session_id, committed[session_id])
         if self._progressed is not None:
             self._progressed.set()  # waiters look again
 
@@ -123,7 +124,7 @@ class Hub:
         if self._committed.get(session_id, seq) >= seq:
             callback()
             return
-        self._when.setdefault(session_id, []).append((seq, callback))
+        self._when.add(session_id, seq, callback)
 
     async def drain(self) -> None:
         """Wait until every event published so far is durable."""
@@ -143,20 +144,6 @@ class Hub:
         if self._progressed is None or self._progressed.is_set():
             self._progressed = asyncio.Event()
         await self._progressed.wait()
-
-    def _run_due(self, session_id: str) -> None:
-        reached = self._committed[session_id]
-        due = [c for seq, c in self._when[session_id] if seq <= reached]
-        later = [(seq, c) for seq, c in self._when[session_id] if seq > reached]
-        if later:
-            self._when[session_id] = later
-        else:
-            del self._when[session_id]
-        for callback in due:
-            try:
-                callback()
-            except Exception:  # one waiter's failure must not keep the others waiting
-                log.exception("a callback waiting for stored events failed")
 
     def committed_seq(self, session_id: str) -> int:
         """The last seq of the session a subscriber may be given now."""

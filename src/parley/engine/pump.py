@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Protocol
 
 from parley.engine.hub import DEFAULT_QUEUE_LIMIT, FellBehind, Hub, Subscription
+from parley.engine.waiters import Waiters
 from parley.store.records import StoredEvent
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,7 @@ class Pump:
         self._direct = direct
         self._delivering = False  # the task is writing a batch: later events wait for it
         self._delivered: dict[str, int] = {}
-        # Per session: (seq, callback) to call once its events up to seq are delivered.
-        self._waiters: dict[str, list[tuple[int, Callable[[], object]]]] = {}
+        self._waiters = Waiters("delivered events")
         self.subscription = self._subscribe()
 
     def _subscribe(self) -> Subscription:
@@ -65,8 +65,8 @@ class Pump:
         """Deliver the session's events: live from now, or every stored one after `after_seq`
         first. Returns the seq that, once reached, means everything stored so far is out."""
         committed = self.subscription.add(session_id, after_seq)
-        self._delivered[session_id] = self.subscription.cursor(session_id) or 0
-        self._wake(session_id)
+        delivered = self._delivered[session_id] = self.subscription.cursor(session_id) or 0
+        self._waiters.reached(session_id, delivered)
         return committed
 
     def follows(self, session_id: str) -> bool:
@@ -93,7 +93,7 @@ class Pump:
         if self._delivered.get(session_id, 0) >= seq or not self.follows(session_id):
             callback()
         else:
-            self._waiters.setdefault(session_id, []).append((seq, callback))
+            self._waiters.add(session_id, seq, callback)
 
     async def run(self) -> None:
         """Deliver until closed."""
@@ -112,12 +112,10 @@ class Pump:
                         await self._deliver(part)
                     except Exception:  # a bug must cost these events, never every later one
                         log.exception("could not deliver %d events", len(part))
-                    touched = set()
                     for session_id, event in part:
                         self._delivered[session_id] = event.seq
-                        touched.add(session_id)
-                    for session_id in touched:
-                        self._wake(session_id)
+                    for session_id in {session_id for session_id, _ in part}:
+                        self._waiters.reached(session_id, self._delivered[session_id])
             finally:
                 self._delivering = False
 
@@ -126,8 +124,7 @@ class Pump:
         after that event, before the later ones."""
         start = 0
         for i, (session_id, event) in enumerate(batch):
-            waiters = self._waiters.get(session_id)
-            if waiters and any(seq <= event.seq for seq, _ in waiters):
+            if self._waiters.due_at(session_id, event.seq):
                 yield batch[start : i + 1]
                 start = i + 1
         if start < len(batch):
@@ -135,10 +132,7 @@ class Pump:
 
     def close(self) -> None:
         self.subscription.close()
-        waiting, self._waiters = self._waiters, {}
-        for waiters in waiting.values():
-            for _, callback in waiters:
-                _call(callback)
+        self._waiters.release_all()
 
     # --- Sink: live events straight from the hub, for a Direct door --------------------------
 
@@ -152,8 +146,7 @@ class Pump:
         except Exception:  # as in run(): a bug costs this event only
             log.exception("could not deliver event %d of %s", event.seq, session_id)
         self._delivered[session_id] = event.seq
-        if session_id in self._waiters:
-            self._wake(session_id)
+        self._waiters.reached(session_id, event.seq)
         return True
 
     def taken(self) -> None:
@@ -164,26 +157,3 @@ class Pump:
         self.subscription = self._subscribe()
         for session_id, seq in cursors.items():
             self.subscription.add(session_id, seq)
-
-    def _wake(self, session_id: str) -> None:
-        waiters = self._waiters.get(session_id)
-        if not waiters:
-            return
-        delivered = self._delivered.get(session_id, 0)
-        due = [callback for seq, callback in waiters if seq <= delivered]
-        if not due:
-            return
-        keep = [(seq, callback) for seq, callback in waiters if seq > delivered]
-        if keep:
-            self._waiters[session_id] = keep
-        else:
-            del self._waiters[session_id]
-        for callback in due:
-            _call(callback)
-
-
-def _call(callback: Callable[[], object]) -> None:
-    try:
-        callback()
-    except Exception:  # one waiter's failure must not cost the others, nor the delivery
-        log.exception("a callback waiting for delivered events failed")

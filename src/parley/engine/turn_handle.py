@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable, Generator
 from typing import Any
 
+from parley.engine.waiters import call_each
 from parley.protocol import types as wire
-
-log = logging.getLogger(__name__)
 
 
 class TurnHandle:
@@ -47,11 +45,7 @@ class TurnHandle:
         self.result = result
         self.final_seq = final_seq
         callbacks, self._ended = self._ended, []
-        for callback in callbacks:
-            try:
-                callback()
-            except Exception:  # one door's failure must not cost the turn its ending
-                log.exception("a callback for the end of turn %s failed", self.turn_id)
+        call_each(callbacks, f"the end of turn {self.turn_id}")
 
     def cancel(self) -> bool:
         """Ask the turn to stop; it still ends with its one `error` event and a result."""
