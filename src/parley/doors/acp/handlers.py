@@ -28,7 +28,7 @@ Params = dict[str, Any]
 _STOP = {"max_turns": "max_turn_requests"}
 
 
-def prompt_answer(result: wire.TurnResult) -> Params:
+def _prompt_answer(result: wire.TurnResult) -> Params:
     """A session/prompt's answer: its stop reason, or the turn's error."""
     if result.stop_reason == "error":
         assert result.error is not None
@@ -154,13 +154,9 @@ def handlers(server: AcpServer) -> dict[str, Handler]:
                 files=server.files(session_id),
                 commands=server.terminal(session_id),
             )
-            server.answer_after_turn(session_id, handle, prompt_answer)
-            result = await handle
-            # Answered by then (what is returned is not sent again), unless that failed.
-            await server.pump.reached(session_id, handle.final_seq)
+            return await server.answer_turn(session_id, handle, _prompt_answer)
         finally:
             server.prompt_requests.pop(request_id, None)
-        return prompt_answer(result)
 
     def set_mode(session_id: str, mode: str) -> wire.SessionInfo:
         info = server.service.configure_session(session_id, permission_mode=mode)

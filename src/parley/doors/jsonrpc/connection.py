@@ -11,7 +11,7 @@ import contextlib
 import functools
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import cattrs
 from pygls.server import JsonRPCServer
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SHUTDOWN_GRACE_S = 1.5
+T = TypeVar("T")
 
 
 # Frames handled before the loop runs anything else: a burst of requests read at once (a
@@ -103,15 +104,15 @@ class JsonRpcConnection(JsonRPCServer, abc.ABC):
         """The JSON-RPC error code `exc` travels with on this door's wire."""
         return rpc_code(exc)
 
-    def answer_after_turn(
-        self, session_id: str, handle: TurnHandle, answer: Callable[[wire.TurnResult], Any]
-    ) -> None:
-        """Answer the request being handled right after the turn's last event is written, and
-        so before any later event of the session: a client may start its next turn the moment
-        this one ends, and the request's task would answer a few turns of the loop later.
-        `answer` makes the answer from the turn's result, or raises ParleyError for an error
-        answer; whatever the handler then returns or raises is not sent (it still must wait
-        for `pump.reached`, as it does if this fails)."""
+    async def answer_turn(
+        self, session_id: str, handle: TurnHandle, answer: Callable[[wire.TurnResult], T]
+    ) -> T:
+        """The answer of the request being handled, which started the turn: `answer` makes it
+        from the turn's result, or raises ParleyError for an error answer. It is written right
+        after the turn's last event, and so before any later event of the session (a client
+        may start its next turn the moment this one ends, and the request's task would answer
+        a few turns of the loop later); what this returns or raises is then not sent again,
+        unless writing it failed."""
         request_id = self.protocol.msg_id
         assert request_id is not None  # pygls sets it for every request handler
 
@@ -125,6 +126,9 @@ class JsonRpcConnection(JsonRPCServer, abc.ABC):
                 self.protocol.answer(request_id, unstructure(value))
 
         handle.when_ended(lambda: self.pump.when_delivered(session_id, handle.final_seq, send))
+        result = await handle
+        await self.pump.reached(session_id, handle.final_seq)
+        return answer(result)
 
     @abc.abstractmethod
     async def deliver(self, batch: Batch) -> None:

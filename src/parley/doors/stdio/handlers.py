@@ -62,11 +62,7 @@ def handlers(server: ParleyServer) -> dict[str, Handler]:
         server.turn_requests[request_id] = (p.session_id, turn_id)
         try:
             handle = await service.start_turn(p.session_id, p.prompt, turn_id)
-            server.answer_after_turn(p.session_id, handle, lambda result: result)
-            result = await handle
-            # Answered by then (what is returned is not sent again), unless that failed.
-            await server.pump.reached(p.session_id, handle.final_seq)
-            return result
+            return await server.answer_turn(p.session_id, handle, lambda result: result)
         finally:
             server.turn_requests.pop(request_id, None)
 
